@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# nbguard top-level build. `make` builds the module (against KDIR) and all
+# userspace into build/. `make deps` installs what Debian 12 needs,
+# `make check` runs every test (host unit tests, then the VM tests),
+# `make demo` runs the demo, `make bench` the benchmarks.
+#
+# Each part owns a fragment included below; a fragment adds its programs to
+# BINS, its host-side test targets to HOST_CHECKS and its VM test scripts to
+# VM_TESTS.
+
+# Kernel to build against: the running kernel's build dir if there is one,
+# else the newest installed Debian cloud headers.
+KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
+	else ls -d /usr/src/linux-headers-*-cloud-amd64 2>/dev/null | \
+	sed 's,.*/linux-headers-,,' | sort -V | tail -n1; fi)
+KDIR ?= $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/usr/src/linux-headers-$(KVER))
+
+CC ?= gcc
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE -I$(CURDIR) -MMD -MP
+B := build
+
+BINS :=
+HOST_CHECKS :=
+VM_TESTS :=
+
+.PHONY: all module userspace deps check check-host check-vm demo bench clean install
+all: module userspace
+
+-include lib/lib.mk
+-include tools/nbctl/nbctl.mk
+-include policy/policy.mk
+-include helper/helper.mk
+-include tools/nbmgmt/nbmgmt.mk
+-include selftests/selftests.mk
+
+userspace: $(BINS)
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# Build clean with extra warnings and sparse, as CI does.
+module-lint:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 CF=-D__CHECK_ENDIAN__ modules
+
+deps:
+	scripts/deps.sh
+
+# Install packages only when something is missing, so check stays fast.
+deps-if-needed:
+	@scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
+
+check: deps-if-needed
+	$(MAKE) all
+	$(MAKE) check-host
+	$(MAKE) check-vm
+
+check-host: $(HOST_CHECKS)
+
+check-vm: all
+	selftests/vm/run.sh $(VM_TESTS)
+
+demo: deps-if-needed
+	$(MAKE) all
+	selftests/vm/run.sh --demo
+
+bench: deps-if-needed
+	$(MAKE) all
+	selftests/bench/run.sh
+
+install: all
+	install -D -m 0755 $(B)/nbctl $(DESTDIR)/usr/sbin/nbctl
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
