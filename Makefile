@@ -6,8 +6,8 @@
 # `make demo` runs the demo, `make bench` the benchmarks.
 #
 # Each part owns a fragment included below; a fragment adds its programs to
-# BINS, its host-side test targets to HOST_CHECKS and its VM test scripts to
-# VM_TESTS.
+# BINS, its host-side test programs (which print KTAP) to HOST_TESTS and its
+# VM test scripts (selftests/netns/*.sh style, run inside the VM) to VM_TESTS.
 
 # Kernel to build against: the running kernel's build dir if there is one,
 # else the newest installed Debian cloud headers.
@@ -22,7 +22,7 @@ CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE -I$(CURDI
 B := build
 
 BINS :=
-HOST_CHECKS :=
+HOST_TESTS :=
 VM_TESTS :=
 
 .PHONY: all module userspace deps check check-host check-vm demo bench clean install
@@ -56,7 +56,8 @@ check: deps-if-needed
 	$(MAKE) check-host
 	$(MAKE) check-vm
 
-check-host: $(HOST_CHECKS)
+check-host: $(HOST_TESTS)
+	selftests/run-host.sh $(HOST_TESTS)
 
 check-vm: all
 	selftests/vm/run.sh $(VM_TESTS)
