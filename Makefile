@@ -34,6 +34,7 @@ all: module userspace
 -include helper/helper.mk
 -include tools/nbmgmt/nbmgmt.mk
 -include selftests/selftests.mk
+-include selftests/bench/bench.mk
 
 userspace: $(BINS)
 
