@@ -23,3 +23,10 @@ $(LIBNBG): $(LIBNBG_OBJS)
 	$(AR) rcs $@ $^
 
 BINS += $(LIBNBG)
+
+# Host unit tests of the parser/printer and desc helpers (print KTAP).
+$(B)/rulesfile_test: selftests/unit/rulesfile_test.c $(LIBNBG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(NBG_LIBS)
+
+HOST_TESTS += $(B)/rulesfile_test
