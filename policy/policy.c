@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The policy object: accessors and the control plane's runtime updates. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "policy/internal.h"
+
+void nbp_free(struct nbp_policy *p)
+{
+	size_t i, j;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n_groups; i++) {
+		free(p->groups[i].name);
+		free(p->groups[i].desc);
+		free(p->groups[i].members);
+	}
+	for (i = 0; i < p->n_tags; i++) {
+		free(p->tags[i].name);
+		free(p->tags[i].members);
+	}
+	for (i = 0; i < p->n_peers; i++) {
+		free(p->peers[i].name);
+		free(p->peers[i].addrs);
+		free(p->peers[i].groups);
+		free(p->peers[i].tags);
+	}
+	for (i = 0; i < p->n_nets; i++) {
+		free(p->nets[i].name);
+		free(p->nets[i].prefixes);
+	}
+	for (i = 0; i < p->n_rules; i++) {
+		free(p->rules[i].name);
+		free(p->rules[i].desc);
+		free(p->rules[i].src);
+		free(p->rules[i].dst);
+		free(p->rules[i].ports);
+	}
+	for (i = 0; i < p->n_tests; i++) {
+		for (j = 0; j < p->tests[i].n; j++)
+			free(p->tests[i].exp[j].text);
+		free(p->tests[i].exp);
+		free(p->tests[i].text);
+	}
+	free(p->groups);
+	free(p->tags);
+	free(p->peers);
+	free(p->nets);
+	free(p->rules);
+	free(p->tests);
+	free(p->addrmap);
+	nbp_index_free(&p->group_ix);
+	nbp_index_free(&p->peer_ix);
+	nbp_index_free(&p->net_ix);
+	nbp_index_free(&p->tag_ix);
+	nbp_index_free(&p->rule_ix);
+	free(p->file);
+	free(p);
+}
+
+static int add_sorted(int **arr, size_t *n, size_t *cap, int v)
+{
+	size_t i;
+
+	for (i = *n; i > 0 && (*arr)[i - 1] >= v; i--)
+		if ((*arr)[i - 1] == v)
+			return 0;
+	if (cap && *n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 4;
+		int *a = realloc(*arr, nc * sizeof(*a));
+
+		if (!a)
+			return -1;
+		*arr = a;
+		*cap = nc;
+	} else if (!cap) {
+		int *a = realloc(*arr, (*n + 1) * sizeof(*a));
+
+		if (!a)
+			return -1;
+		*arr = a;
+	}
+	memmove(&(*arr)[i + 1], &(*arr)[i], (*n - i) * sizeof(int));
+	(*arr)[i] = v;
+	(*n)++;
+	return 0;
+}
+
+int nbp_peer_join_group(struct nbp_policy *p, int peer, int group)
+{
+	struct nbp_peer *pr = &p->peers[peer];
+	struct nbp_group *g = &p->groups[group];
+
+	if (add_sorted(&pr->groups, &pr->n_groups, NULL, group))
+		return -1;
+	return add_sorted(&g->members, &g->n_members, &g->cap_members, peer);
+}
+
+int nbp_peer_add_tag(struct nbp_policy *p, int peer, int tag)
+{
+	struct nbp_peer *pr = &p->peers[peer];
+	struct nbp_tag *t = &p->tags[tag];
+
+	if (add_sorted(&pr->tags, &pr->n_tags, NULL, tag))
+		return -1;
+	return add_sorted(&t->members, &t->n_members, &t->cap_members, peer);
+}
+
+/* Index of tag @name, created if new; -1 on ENOMEM. */
+int nbp_tag_get(struct nbp_policy *p, const char *name, struct nbp_loc loc)
+{
+	int ti = nbp_index_get(&p->tag_ix, name);
+	struct nbp_tag *t;
+
+	if (ti >= 0)
+		return ti;
+	if (p->n_tags == p->cap_tags) {
+		size_t cap = p->cap_tags ? p->cap_tags * 2 : 8;
+		struct nbp_tag *tags = realloc(p->tags, cap * sizeof(*tags));
+
+		if (!tags)
+			return -1;
+		p->tags = tags;
+		p->cap_tags = cap;
+	}
+	t = &p->tags[p->n_tags];
+	memset(t, 0, sizeof(*t));
+	t->name = strdup(name);
+	t->loc = loc;
+	if (!t->name || nbp_index_put(&p->tag_ix, t->name, p->n_tags) < 0) {
+		free(t->name);
+		return -1;
+	}
+	return p->n_tags++;
+}
+
+static int addrent_cmp(const void *a, const void *b)
+{
+	const struct nbp_addrent *x = a, *y = b;
+
+	return nbp_addr_cmp(&x->a, &y->a);
+}
+
+/* Sorted address -> peer map; duplicate addresses are an error. */
+int nbp_build_addrmap(struct nbp_policy *p, struct nbp_diag *diag)
+{
+	size_t i, j, n = 0;
+	struct nbp_addrent *m;
+
+	for (i = 0; i < p->n_peers; i++)
+		n += p->peers[i].n_addrs;
+	m = calloc(n ? n : 1, sizeof(*m));
+	if (!m)
+		return -1;
+	n = 0;
+	for (i = 0; i < p->n_peers; i++)
+		for (j = 0; j < p->peers[i].n_addrs; j++) {
+			m[n].a = p->peers[i].addrs[j];
+			m[n++].peer = i;
+		}
+	qsort(m, n, sizeof(*m), addrent_cmp);
+	for (i = 1; i < n; i++)
+		if (!nbp_addr_cmp(&m[i - 1].a, &m[i].a)) {
+			char buf[64];
+
+			nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+				     "address %s belongs to both '%s' and '%s'",
+				     nbp_addr_str(&m[i].a, buf, sizeof(buf)),
+				     p->peers[m[i - 1].peer].name,
+				     p->peers[m[i].peer].name);
+			free(m);
+			return -1;
+		}
+	free(p->addrmap);
+	p->addrmap = m;
+	p->n_addrmap = n;
+	return 0;
+}
+
+int nbp_peer_by_addr(const struct nbp_policy *p, const struct nbp_addr *a)
+{
+	struct nbp_addrent key = { .a = *a };
+	const struct nbp_addrent *e;
+
+	key.a.len = a->family == AF_INET ? 32 : 128;
+	if (!p->n_addrmap)
+		return -1;
+	e = bsearch(&key, p->addrmap, p->n_addrmap, sizeof(key), addrent_cmp);
+	return e ? e->peer : -1;
+}
+
+size_t nbp_peer_count(const struct nbp_policy *p)
+{
+	return p->n_peers;
+}
+
+int nbp_peer_find(const struct nbp_policy *p, const char *name)
+{
+	return nbp_index_get(&p->peer_ix, name);
+}
+
+const char *nbp_peer_name(const struct nbp_policy *p, size_t i)
+{
+	return i < p->n_peers ? p->peers[i].name : NULL;
+}
+
+uint32_t nbp_peer_ident_id(const struct nbp_policy *p, size_t i)
+{
+	return i + 1;
+}
+
+size_t nbp_peer_addrs(const struct nbp_policy *p, size_t i,
+		      const struct nbp_addr **addrs)
+{
+	if (i >= p->n_peers) {
+		*addrs = NULL;
+		return 0;
+	}
+	*addrs = p->peers[i].addrs;
+	return p->peers[i].n_addrs;
+}
+
+size_t nbp_group_count(const struct nbp_policy *p)
+{
+	return p->n_groups;
+}
+
+const char *nbp_group_name(const struct nbp_policy *p, size_t i)
+{
+	return i < p->n_groups ? p->groups[i].name : NULL;
+}
+
+int nbp_group_find(const struct nbp_policy *p, const char *name)
+{
+	return nbp_index_get(&p->group_ix, name);
+}
+
+uint32_t nbp_group_id(const struct nbp_policy *p, size_t i)
+{
+	return i + 1;
+}
+
+size_t nbp_rule_count(const struct nbp_policy *p)
+{
+	return p->n_rules;
+}
+
+const char *nbp_rule_name_at(const struct nbp_policy *p, size_t i)
+{
+	return i < p->n_rules ? p->rules[i].name : NULL;
+}
+
+int nbp_rule_index(const struct nbp_policy *p, uint32_t rule_id,
+		   bool *reverse)
+{
+	size_t idx;
+
+	if (!rule_id)
+		return -1;
+	idx = (rule_id - 1) / 2;
+	if (idx >= p->n_rules)
+		return -1;
+	if (!(rule_id & 1) && !p->rules[idx].bidir)
+		return -1;
+	if (reverse)
+		*reverse = !(rule_id & 1);
+	return idx;
+}
+
+const char *nbp_rule_name(const struct nbp_policy *p, uint32_t rule_id)
+{
+	int i = nbp_rule_index(p, rule_id, NULL);
+
+	return i < 0 ? NULL : p->rules[i].name;
+}
+
+int nbp_set_peer_addresses(struct nbp_policy *p, const char *name,
+			   const char *const *addrs, size_t n,
+			   struct nbp_diag *diag)
+{
+	int pi = nbp_index_get(&p->peer_ix, name);
+	struct nbp_addr *a, *old;
+	size_t i, old_n;
+
+	if (pi < 0) {
+		nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+			     "unknown peer '%s'", name);
+		return -1;
+	}
+	if (n > 256) {
+		nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+			     "too many addresses for peer '%s'", name);
+		return -1;
+	}
+	a = calloc(n ? n : 1, sizeof(*a));
+	if (!a)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (nbp_addr_parse(addrs[i], &a[i]) || !nbp_addr_host(&a[i])) {
+			nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+				     "bad address '%s' for peer '%s'",
+				     addrs[i], name);
+			free(a);
+			return -1;
+		}
+	old = p->peers[pi].addrs;
+	old_n = p->peers[pi].n_addrs;
+	p->peers[pi].addrs = a;
+	p->peers[pi].n_addrs = n;
+	if (nbp_build_addrmap(p, diag)) {
+		p->peers[pi].addrs = old;
+		p->peers[pi].n_addrs = old_n;
+		free(a);
+		return -1;
+	}
+	free(old);
+	return 0;
+}
+
+int nbp_add_peer(struct nbp_policy *p, const char *name,
+		 const char *const *groups, size_t n_groups,
+		 const char *const *tags, size_t n_tags,
+		 struct nbp_diag *diag)
+{
+	struct nbp_loc none = { 0, 0 };
+	struct nbp_peer *pr;
+	size_t i;
+	int pi, gi, ti;
+
+	if (nbp_index_get(&p->peer_ix, name) >= 0) {
+		nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+			     "duplicate peer '%s'", name);
+		return -1;
+	}
+	if (strlen(name) > NBP_MAX_NAME || !*name ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(name)) {
+		nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+			     "invalid peer name '%.64s'", name);
+		return -1;
+	}
+	for (i = 0; i < n_groups; i++)
+		if (nbp_index_get(&p->group_ix, groups[i]) < 0) {
+			nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+				     "unknown group '%s'", groups[i]);
+			return -1;
+		}
+	if (p->n_peers == p->cap_peers) {
+		size_t cap = p->cap_peers ? p->cap_peers * 2 : 16;
+		struct nbp_peer *np = realloc(p->peers, cap * sizeof(*np));
+
+		if (!np)
+			return -1;
+		p->peers = np;
+		p->cap_peers = cap;
+	}
+	pi = p->n_peers;
+	pr = &p->peers[pi];
+	memset(pr, 0, sizeof(*pr));
+	pr->name = strdup(name);
+	if (!pr->name)
+		return -1;
+	/* Index keys point at the names; they survive the realloc above. */
+	if (nbp_index_put(&p->peer_ix, pr->name, pi) < 0) {
+		free(pr->name);
+		return -1;
+	}
+	p->n_peers++;
+	for (i = 0; i < n_groups; i++) {
+		gi = nbp_index_get(&p->group_ix, groups[i]);
+		if (nbp_peer_join_group(p, pi, gi))
+			return -1;
+	}
+	for (i = 0; i < n_tags; i++) {
+		ti = nbp_tag_get(p, tags[i], none);
+		if (ti < 0 || nbp_peer_add_tag(p, pi, ti))
+			return -1;
+	}
+	return 0;
+}
+
+int nbp_connected_peers(const struct nbp_policy *p, const char *node,
+			nbp_peer_cb cb, void *ctx)
+{
+	int ni = nbp_index_get(&p->peer_ix, node);
+	unsigned int *flags;
+	size_t i, r;
+	int count = 0;
+
+	if (ni < 0)
+		return -1;
+	flags = calloc(p->n_peers ? p->n_peers : 1, sizeof(*flags));
+	if (!flags)
+		return -1;
+	for (r = 0; r < p->n_rules; r++) {
+		const struct nbp_rule *ru = &p->rules[r];
+		bool n_src, n_dst;
+
+		if (!ru->enabled || !ru->allow)
+			continue;
+		n_src = nbp_peer_in_sel(p, ru->src, ru->n_src, ni);
+		n_dst = nbp_peer_in_sel(p, ru->dst, ru->n_dst, ni);
+		if (!n_src && !n_dst)
+			continue;
+		for (i = 0; i < p->n_peers; i++) {
+			if ((int)i == ni)
+				continue;
+			if (n_dst && nbp_peer_in_sel(p, ru->src, ru->n_src, i))
+				flags[i] |= ru->bidir ? NBP_CONN_IN | NBP_CONN_OUT : NBP_CONN_IN;
+			if (n_src && nbp_peer_in_sel(p, ru->dst, ru->n_dst, i))
+				flags[i] |= ru->bidir ? NBP_CONN_IN | NBP_CONN_OUT : NBP_CONN_OUT;
+		}
+	}
+	for (i = 0; i < p->n_peers; i++)
+		if (flags[i]) {
+			count++;
+			if (cb)
+				cb(p, i, flags[i], ctx);
+		}
+	free(flags);
+	return count;
+}
