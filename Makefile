@@ -28,6 +28,7 @@ VM_TESTS :=
 .PHONY: all module userspace deps check check-host check-vm demo bench clean install
 all: module userspace
 
+-include proto/proto.mk
 -include lib/lib.mk
 -include tools/nbctl/nbctl.mk
 -include policy/policy.mk
