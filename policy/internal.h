@@ -161,7 +161,6 @@ bool nbp_addr_contains(const struct nbp_addr *pfx, const struct nbp_addr *a);
 bool nbp_addr_host(const struct nbp_addr *a);
 int nbp_addr_cmp(const struct nbp_addr *a, const struct nbp_addr *b);
 bool nbp_proto_has_ports(uint8_t proto);
-int nbp_proto_parse(const char *s, bool *any, uint8_t *proto);
 const char *nbp_proto_name(uint8_t proto);
 
 /* policy.c */

@@ -410,9 +410,9 @@ static void parse_peer(struct pctx *c, const struct ynode *n,
 static void parse_peers(struct pctx *c, const struct ynode *n)
 {
 	struct addr_seen seen;
+	size_t i;
 
 	memset(&seen, 0, sizeof(seen));
-	size_t i;
 
 	if (n->type != Y_SEQ) {
 		perr(c, n, "peers must be a list, not %s", type_name(n));

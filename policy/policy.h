@@ -92,6 +92,10 @@ int nbp_addr_parse(const char *s, struct nbp_addr *a);
 /* Format as "addr/len" into buf (at least 64 bytes). */
 const char *nbp_addr_str(const struct nbp_addr *a, char *buf, size_t n);
 
+/* "tcp", "udp", "icmp", "icmpv6", "sctp", "udplite", "0".."255" -> number;
+ * "all"/"any" -> *any. 0 or -1. */
+int nbp_proto_parse(const char *s, bool *any, uint8_t *proto);
+
 size_t nbp_peer_count(const struct nbp_policy *p);
 /* -1 if no such peer. */
 int nbp_peer_find(const struct nbp_policy *p, const char *name);
