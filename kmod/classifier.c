@@ -450,13 +450,19 @@ static long nbg_linear_ident(const struct nbg_ruleset_desc *d, u8 family,
 	return best;
 }
 
+/* A selector without items means "any", as an absent netlink nest does. */
+static bool nbg_sel_is_any(const struct nbg_selector *s)
+{
+	return s->any || !(s->n_idents + s->n_groups + s->n_prefixes);
+}
+
 static bool nbg_sel_has(const struct nbg_selector *s,
 			const struct nbg_ident_desc *id, u8 family,
 			const u8 *addr)
 {
 	u32 i, j;
 
-	if (s->any)
+	if (nbg_sel_is_any(s))
 		return true;
 	for (i = 0; i < s->n_prefixes; i++)
 		if (nbg_prefix_has(&s->prefixes[i], family, addr))

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# selftests/unit: host tests of the classifier, built from kmod/classifier.c
+# itself (through lib/kshim.h), and the classifier benchmark.
+#
+#   make check-host             runs them with the other host tests
+#   make unit-asan              same tests built with ASan + UBSan, run
+#   make unit-valgrind          same tests under valgrind memcheck
+#   make $(B)/classifier_bench  the benchmark (selftests/bench/classifier.sh)
+#
+# Other userspace code that wants the classifier links $(NBG_CLASSIFIER_OBJ).
+
+NBG_CLASSIFIER_OBJ := $(B)/unit/classifier.o
+UNIT_TESTLIB := $(B)/unit/testlib.o
+UNIT_TESTS := $(B)/classifier_test $(B)/classifier_diff
+
+$(B)/unit/classifier.o: kmod/classifier.c kmod/classifier.h lib/kshim.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/unit/testlib.o: selftests/unit/testlib.c selftests/unit/testlib.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/classifier_test: selftests/unit/classifier_test.c $(UNIT_TESTLIB) $(NBG_CLASSIFIER_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(B)/classifier_diff: selftests/unit/classifier_diff.c $(UNIT_TESTLIB) $(NBG_CLASSIFIER_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(B)/classifier_bench: selftests/bench/classifier_bench.c $(UNIT_TESTLIB) $(NBG_CLASSIFIER_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^
+
+HOST_TESTS += $(UNIT_TESTS)
+#BINS += $(B)/classifier_bench
+
+# The benchmark's smallest size, as a test that it still runs.
+$(B)/classifier_bench_smoke: $(B)/classifier_bench
+	printf '#!/bin/sh\nexec "$$(dirname "$$0")/classifier_bench" --smoke\n' >$@
+	chmod +x $@
+
+# Sanitizer build: separate objects, so the normal build is untouched.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+ASAN_SRCS := kmod/classifier.c selftests/unit/testlib.c
+$(B)/asan/classifier_test: selftests/unit/classifier_test.c $(ASAN_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(ASAN_FLAGS) -o $@ $^
+$(B)/asan/classifier_diff: selftests/unit/classifier_diff.c $(ASAN_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(ASAN_FLAGS) -o $@ $^
+
+.PHONY: unit-asan unit-valgrind
+unit-asan: $(B)/asan/classifier_test $(B)/asan/classifier_diff
+	selftests/run-host.sh $^
+
+unit-valgrind: $(UNIT_TESTS)
+	NBG_VALGRIND=1 NBG_DIFF_ITERS=300 selftests/run-host.sh $^
