@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the policy library: every validation error with its exact
+ * line and column, warnings, the evaluator, the compiler's output and
+ * determinism, rule id mapping, runtime peers, connected peers, and the
+ * tests section. Prints KTAP.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "policy/policy.h"
+#include "policy/tests/ktap.h"
+#include "lib/desc.h"
+
+/* Common head: lines 1-9. */
+#define HEAD \
+	"groups: [dev, prod]\n"				/* 1 */ \
+	"peers:\n"					/* 2 */ \
+	"  - name: alice\n"				/* 3 */ \
+	"    addresses: [100.64.0.1, fd00::1]\n"	/* 4 */ \
+	"    groups: [dev]\n"				/* 5 */ \
+	"    tags: [laptop]\n"				/* 6 */ \
+	"  - name: db1\n"				/* 7 */ \
+	"    addresses: [100.64.1.1]\n"			/* 8 */ \
+	"    groups: [prod]\n"				/* 9 */
+
+/* A rule at lines 10-16 with one field replaced by the test. */
+#define RULE(src, dst, extra) \
+	"rules:\n"					/* 10 */ \
+	"  - name: r1\n"				/* 11 */ \
+	"    action: allow\n"				/* 12 */ \
+	"    sources: " src "\n"			/* 13 */ \
+	"    destinations: " dst "\n"			/* 14 */ \
+	extra
+
+static char *first_error(const char *yaml, unsigned int *n_errors)
+{
+	struct nbp_diag d;
+	struct nbp_policy *p;
+	char *out = NULL;
+	size_t i;
+
+	nbp_diag_init(&d);
+	p = nbp_load_buffer("t.yaml", yaml, strlen(yaml), &d);
+	if (p)
+		nbp_run_tests(p, &d, NULL);
+	for (i = 0; i < d.n && !out; i++)
+		if (d.msgs[i].sev == NBP_SEV_ERROR &&
+		    asprintf(&out, "%u:%u: %s", d.msgs[i].line, d.msgs[i].col,
+			     d.msgs[i].text) < 0)
+			out = NULL;
+	if (n_errors)
+		*n_errors = d.n_errors;
+	nbp_diag_free(&d);
+	nbp_free(p);
+	return out;
+}
+
+/* The first error must start with "LINE:COL: " and contain @text. */
+static void expect_error(const char *name, const char *yaml, const char *where,
+			 const char *text)
+{
+	char *e = first_error(yaml, NULL);
+	bool ok = e && !strncmp(e, where, strlen(where)) &&
+		  e[strlen(where)] == ':' && strstr(e, text);
+
+	if (!ktap_ok(ok, "error: %s", name))
+		printf("# expected %s: ...%s..., got %s\n", where, text,
+		       e ? e : "(no error)");
+	free(e);
+}
+
+static void test_errors(void)
+{
+	expect_error("unknown group in peer",
+		     "groups: [dev]\npeers:\n  - name: a\n    groups: [dev, ops]\n",
+		     "4:19", "unknown group 'ops'");
+	expect_error("unknown group in rule",
+		     HEAD RULE("[group:devs]", "[db1]", ""), "13:15",
+		     "unknown group 'devs'");
+	expect_error("unknown peer in rule",
+		     HEAD RULE("[alice]", "[peer:db2]", ""), "14:20",
+		     "unknown peer 'db2'");
+	expect_error("unknown bare name",
+		     HEAD RULE("[carol]", "[db1]", ""), "13:15",
+		     "unknown peer, group or network 'carol'");
+	expect_error("unknown tag",
+		     HEAD RULE("[tag:server]", "[db1]", ""), "13:15",
+		     "unknown tag 'server'");
+	expect_error("unknown network",
+		     HEAD RULE("[network:lan]", "[db1]", ""), "13:15",
+		     "unknown network 'lan'");
+	expect_error("duplicate peer",
+		     "peers:\n  - name: a\n  - name: b\n  - name: a\n", "4:11",
+		     "duplicate peer 'a' (first defined at line 2 column 11)");
+	expect_error("duplicate group",
+		     "groups:\n  - dev\n  - name: dev\n", "3:11",
+		     "duplicate group 'dev'");
+	expect_error("duplicate rule",
+		     HEAD RULE("[alice]", "[db1]", "  - name: r1\n"), "15:11",
+		     "duplicate rule 'r1'");
+	expect_error("duplicate key",
+		     "peers:\n  - name: a\n    name: b\n", "3:5",
+		     "duplicate key 'name'");
+	expect_error("bad address",
+		     "peers:\n  - name: a\n    addresses: [100.64.0.300]\n",
+		     "3:17", "bad address '100.64.0.300'");
+	expect_error("peer address is a prefix",
+		     "peers:\n  - name: a\n    addresses: [10.0.0.0/8]\n",
+		     "3:17", "a peer address is one address");
+	expect_error("duplicate address",
+		     "peers:\n  - name: a\n    addresses: [fd00::1]\n"
+		     "  - name: b\n    addresses: [\"fd00:0::1\"]\n",
+		     "5:17", "duplicate address");
+	expect_error("prefix with host bits",
+		     HEAD RULE("[10.1.2.3/8]", "[db1]", ""), "13:15",
+		     "host bits set");
+	expect_error("port out of range",
+		     HEAD RULE("[alice]", "[db1]",
+			       "    protocol: tcp\n    ports: [22, 70000]\n"),
+		     "16:17", "port 70000 out of range (1-65535)");
+	expect_error("port zero",
+		     HEAD RULE("[alice]", "[db1]",
+			       "    protocol: udp\n    ports: [0]\n"),
+		     "16:13", "port 0 out of range");
+	expect_error("reversed range",
+		     HEAD RULE("[alice]", "[db1]",
+			       "    protocol: tcp\n    ports: [9000-8000]\n"),
+		     "16:13", "reversed port range 9000-8000");
+	expect_error("bad port syntax",
+		     HEAD RULE("[alice]", "[db1]",
+			       "    protocol: tcp\n    ports: [ssh]\n"),
+		     "16:13", "bad port 'ssh'");
+	expect_error("unknown protocol",
+		     HEAD RULE("[alice]", "[db1]", "    protocol: tpc\n"),
+		     "15:15", "unknown protocol 'tpc'");
+	expect_error("protocol number out of range",
+		     HEAD RULE("[alice]", "[db1]", "    protocol: 256\n"),
+		     "15:15", "unknown protocol '256'");
+	expect_error("ports on icmp",
+		     HEAD RULE("[alice]", "[db1]",
+			       "    protocol: icmp\n    ports: [22]\n"),
+		     "16:12", "ports given for protocol icmp, which has no ports");
+	expect_error("ports without protocol",
+		     HEAD RULE("[alice]", "[db1]", "    ports: [22]\n"),
+		     "15:12", "ports need protocol tcp, udp, sctp or udplite");
+	expect_error("unknown key (typo)",
+		     HEAD RULE("[alice]", "[db1]", "    protcol: tcp\n"),
+		     "15:5", "unknown key 'protcol' in rule");
+	expect_error("unknown top-level key",
+		     "groups: []\npeer: []\n", "2:1", "unknown key 'peer' in policy");
+	expect_error("wrong type: sources mapping",
+		     HEAD RULE("{a: b}", "[db1]", ""), "13:14",
+		     "sources must be a list, not a mapping");
+	expect_error("wrong type: bool",
+		     HEAD RULE("[alice]", "[db1]", "    enabled: yes\n"),
+		     "15:14", "enabled must be true or false");
+	expect_error("wrong type: peers scalar",
+		     "peers: alice\n", "1:8", "peers must be a list, not a scalar");
+	expect_error("wrong type: top level list",
+		     "- a\n- b\n", "1:1", "a policy must be a mapping");
+	expect_error("duplicate key in rule",
+		     HEAD RULE("[alice]", "[db1]", "    action: deny\n"),
+		     "15:5", "duplicate key 'action' in rule (first at line 12)");
+	expect_error("unknown action",
+		     "rules:\n  - name: r\n    action: permit\n"
+		     "    sources: ['*']\n    destinations: ['*']\n",
+		     "3:13", "unknown action 'permit'");
+	expect_error("missing action",
+		     "rules:\n  - name: r\n    sources: ['*']\n    destinations: ['*']\n",
+		     "2:5", "has no action");
+	expect_error("bad name",
+		     "peers:\n  - name: 'a b'\n", "2:11", "invalid peer name 'a b'");
+	expect_error("ambiguous name",
+		     "groups: [x]\npeers:\n  - name: x\nrules:\n  - name: r\n"
+		     "    action: allow\n    sources: [x]\n    destinations: ['*']\n",
+		     "7:15", "'x' is ambiguous");
+	expect_error("empty sources",
+		     HEAD RULE("[]", "[db1]", ""), "13:14", "sources is empty");
+	expect_error("test fails",
+		     HEAD RULE("[alice]", "[db1]",
+			       "    protocol: tcp\n    ports: [22]\n"
+			       "tests:\n  - from: alice\n"
+			       "    accept: [db1:22/tcp, db1:80/tcp]\n"),
+		     "19:26", "test failed: alice -> db1:80/tcp (IPv4) expected accept, got deny by the default");
+	expect_error("test deny fails",
+		     HEAD RULE("[alice]", "[db1]",
+			       "    protocol: tcp\n    ports: [22]\n"
+			       "tests:\n  - from: alice\n"
+			       "    deny: [db1:22/tcp]\n"),
+		     "19:12", "expected deny, got accept by rule r1");
+	expect_error("test unknown peer",
+		     HEAD "tests:\n  - from: alice\n    accept: [db9:22/tcp]\n",
+		     "12:14", "unknown peer 'db9'");
+	expect_error("test port on icmp",
+		     HEAD "tests:\n  - from: alice\n    accept: [db1:22/icmp]\n",
+		     "12:14", "port given in test");
+	expect_error("malformed YAML",
+		     "peers:\n  - name: [a\n", "3:1", "invalid YAML");
+	expect_error("tab indentation",
+		     "peers:\n\t- name: a\n", "2:1", "invalid YAML");
+	expect_error("alias refused",
+		     "groups: &g [a]\n", "1:9", "anchors are not supported");
+	expect_error("unsupported version",
+		     "version: 2\n", "1:10", "unsupported policy version");
+	expect_error("NUL in scalar",
+		     "peers:\n  - name: \"a\\0b\"\n", "2:11", "contains a NUL");
+}
+
+static struct nbp_policy *load(const char *yaml, struct nbp_diag *d)
+{
+	nbp_diag_init(d);
+	return nbp_load_buffer("t.yaml", yaml, strlen(yaml), d);
+}
+
+static bool has_warning(const struct nbp_diag *d, unsigned int line,
+			const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->msgs[i].sev == NBP_SEV_WARNING &&
+		    d->msgs[i].line == line && strstr(d->msgs[i].text, text))
+			return true;
+	return false;
+}
+
+static void test_warnings(void)
+{
+	static const char *yaml =
+		"groups: [dev, empty]\n"				/* 1 */
+		"peers:\n"						/* 2 */
+		"  - {name: a, addresses: [10.0.0.1], groups: [dev]}\n"/* 3 */
+		"  - {name: b, addresses: [10.0.0.2]}\n"		/* 4 */
+		"rules:\n"						/* 5 */
+		"  - {name: wide, action: allow, sources: ['*'], destinations: [b], protocol: tcp}\n"
+		"  - {name: narrow, action: allow, sources: [a], destinations: [b], protocol: tcp, ports: [22]}\n"
+		"  - {name: nobody, action: allow, sources: [group:empty], destinations: [b]}\n"
+		"  - {name: blocked, action: allow, sources: [a], destinations: [b], protocol: udp, ports: [53]}\n"
+		"  - {name: no-udp, action: deny, sources: [10.0.0.0/8], destinations: ['*'], protocol: udp}\n"
+		"  - {name: fine, action: allow, sources: [dev], destinations: [b], protocol: icmp}\n";
+	struct nbp_diag d;
+	struct nbp_policy *p = load(yaml, &d);
+
+	ktap_ok(p != NULL, "warnings do not fail the load");
+	ktap_ok(has_warning(&d, 7, "rule 'narrow' is shadowed by allow rule 'wide'"),
+		"warning: shadowed by an earlier allow");
+	ktap_ok(has_warning(&d, 8, "rule 'nobody' can never match"),
+		"warning: rule can never match");
+	ktap_ok(has_warning(&d, 9, "rule 'blocked' is shadowed by deny rule 'no-udp'"),
+		"warning: allow shadowed by a later deny");
+	ktap_ok(d.n_warnings == 3, "no spurious warnings (%u)", d.n_warnings);
+	if (d.n_warnings != 3)
+		nbp_diag_print(&d, stdout);
+	nbp_diag_free(&d);
+	nbp_free(p);
+}
+
+static void pkt4(struct nbp_packet *k, const char *s, const char *dst,
+		 uint8_t proto, uint16_t port)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = AF_INET;
+	inet_pton(AF_INET, s, k->saddr);
+	inet_pton(AF_INET, dst, k->daddr);
+	k->proto = proto;
+	k->dport = port;
+}
+
+static void test_eval(void)
+{
+	static const char *yaml =
+		"groups: [dev, prod]\n"
+		"peers:\n"
+		"  - {name: a, addresses: [10.0.0.1], groups: [dev]}\n"
+		"  - {name: b, addresses: [10.0.0.2], groups: [prod]}\n"
+		"  - {name: c, addresses: [10.0.0.3], groups: [prod], tags: [x]}\n"
+		"rules:\n"
+		"  - {name: ssh, action: allow, sources: [group:dev], destinations: [group:prod], protocol: tcp, ports: [22, 8000-8099]}\n"
+		"  - {name: no-c, action: deny, sources: ['*'], destinations: [tag:x], protocol: tcp, ports: [8080]}\n"
+		"  - {name: both, action: allow, sources: [b], destinations: [c], protocol: udp, bidirectional: true}\n"
+		"  - {name: off, action: allow, sources: ['*'], destinations: ['*'], enabled: false}\n";
+	struct nbp_diag d;
+	struct nbp_policy *p = load(yaml, &d);
+	struct nbp_packet k;
+	struct nbp_result r;
+
+	if (!ktap_ok(p != NULL, "eval policy loads")) {
+		nbp_diag_print(&d, stdout);
+		return;
+	}
+	pkt4(&k, "10.0.0.1", "10.0.0.2", 6, 22);
+	nbp_eval(p, &k, &r);
+	ktap_ok(r.action == NBG_ACTION_ALLOW && r.rule_id == 1,
+		"eval: allow by first rule (id 1)");
+	pkt4(&k, "10.0.0.1", "10.0.0.2", 6, 23);
+	nbp_eval(p, &k, &r);
+	ktap_ok(r.action == NBG_ACTION_DENY && r.rule_id == 0 && r.rule_index == -1,
+		"eval: default deny");
+	pkt4(&k, "10.0.0.1", "10.0.0.3", 6, 8080);
+	nbp_eval(p, &k, &r);
+	ktap_ok(r.action == NBG_ACTION_DENY && r.rule_id == 3,
+		"eval: later deny wins over earlier allow");
+	pkt4(&k, "10.0.0.1", "10.0.0.3", 6, 8081);
+	nbp_eval(p, &k, &r);
+	ktap_ok(r.action == NBG_ACTION_ALLOW, "eval: port range");
+	pkt4(&k, "10.0.0.2", "10.0.0.1", 6, 22);
+	nbp_eval(p, &k, &r);
+	ktap_ok(r.action == NBG_ACTION_DENY, "eval: one-way rule does not allow the reverse");
+	pkt4(&k, "10.0.0.3", "10.0.0.2", 17, 53);
+	nbp_eval(p, &k, &r);
+	ktap_ok(r.action == NBG_ACTION_ALLOW && r.rule_id == 6 && r.reverse,
+		"eval: bidirectional reverse half (id 6)");
+	ktap_ok(!strcmp(nbp_rule_name(p, 6), "both") &&
+		!strcmp(nbp_rule_name(p, 5), "both") &&
+		!strcmp(nbp_rule_name(p, 3), "no-c") &&
+		nbp_rule_name(p, 4) == NULL && nbp_rule_name(p, 0) == NULL &&
+		nbp_rule_name(p, 99) == NULL,
+		"rule id -> name mapping");
+	pkt4(&k, "10.0.0.9", "10.0.0.2", 6, 22);
+	nbp_eval(p, &k, &r);
+	ktap_ok(r.action == NBG_ACTION_DENY, "eval: unknown source address denied");
+	nbp_diag_free(&d);
+	nbp_free(p);
+}
+
+static char *compile_text(const struct nbp_policy *p, const char *node)
+{
+	struct nbg_ruleset_desc desc;
+	struct nbp_diag d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	nbp_diag_init(&d);
+	if (nbp_compile(p, node, &desc, &d)) {
+		nbp_diag_free(&d);
+		return NULL;
+	}
+	nbp_diag_free(&d);
+	f = open_memstream(&buf, &len);
+	nbp_desc_print(p, &desc, f);
+	fclose(f);
+	nbp_desc_free(&desc);
+	return buf;
+}
+
+static void test_compile(void)
+{
+	static const char *yaml =
+		"groups: [dev, prod]\n"
+		"peers:\n"
+		"  - {name: a, addresses: [10.0.0.1, 'fd00::1'], groups: [dev]}\n"
+		"  - {name: b, addresses: [10.0.0.2], groups: [prod]}\n"
+		"  - {name: c, addresses: [10.0.0.3], groups: [prod], tags: [x]}\n"
+		"  - {name: d, groups: [dev]}\n"
+		"networks:\n"
+		"  - {name: lan, prefixes: [192.168.0.0/16]}\n"
+		"rules:\n"
+		"  - {name: ssh, action: allow, sources: [group:dev], destinations: [group:prod], protocol: tcp, ports: [22]}\n"
+		"  - {name: lan-web, action: allow, sources: [lan, c], destinations: [b], protocol: tcp, ports: [80, 443]}\n"
+		"  - {name: both, action: deny, sources: [tag:x], destinations: [b], bidirectional: true}\n"
+		"  - {name: to-a, action: allow, sources: ['*'], destinations: [a], protocol: icmp}\n";
+	static const char *want_b =
+		"# group 1 = dev\n"
+		"# group 2147483649 = tag:x\n"
+		"identity 1 a prefix 10.0.0.1/32 prefix fd00::1/128 group 1\n"
+		"identity 3 c prefix 10.0.0.3/32 group 2147483649\n"
+		"# rule 1 = ssh\n"
+		"rule 1 allow in proto tcp src group 1 dst prefix 10.0.0.2/32 port 22\n"
+		"# rule 3 = lan-web\n"
+		"rule 3 allow in proto tcp src ident 3 src prefix 192.168.0.0/16 dst prefix 10.0.0.2/32 port 80 port 443\n"
+		"# rule 5 = both\n"
+		"rule 5 deny in src group 2147483649 dst prefix 10.0.0.2/32\n";
+	static const char *want_c =
+		"# rule 6 = both (reverse)\n"
+		"rule 6 deny in src ident 2 dst prefix 10.0.0.3/32\n";
+	struct nbp_diag d;
+	struct nbp_policy *p = load(yaml, &d);
+	char *t1, *t2;
+
+	if (!ktap_ok(p != NULL, "compile policy loads")) {
+		nbp_diag_print(&d, stdout);
+		return;
+	}
+	t1 = compile_text(p, "b");
+	t2 = compile_text(p, "b");
+	if (!ktap_ok(t1 && !strcmp(t1, want_b), "compile for b: exact output"))
+		printf("# got:\n%s", t1 ? t1 : "(null)\n");
+	ktap_ok(t1 && t2 && !strcmp(t1, t2), "compile is deterministic");
+	free(t1);
+	free(t2);
+	t1 = compile_text(p, "c");
+	if (!ktap_ok(t1 && strstr(t1, want_c), "compile for c: reverse half of bidirectional rule"))
+		printf("# got:\n%s", t1 ? t1 : "(null)\n");
+	ktap_ok(t1 && strstr(t1, "rule 1 ") && !strstr(t1, "rule 3 "), "compile for c: rules for others left out");
+	free(t1);
+	t1 = compile_text(p, "a");
+	ktap_ok(t1 && strstr(t1, "rule 7 allow in proto icmp dst prefix 10.0.0.1/32 dst prefix fd00::1/128\n"),
+		"compile: '*' source is any, dst is the node's addresses");
+	free(t1);
+	ktap_ok(compile_text(p, "nosuch") == NULL, "compile: unknown node is an error");
+
+	/* Runtime peers: d gets addresses, e is enrolled into prod. */
+	{
+		const char *addrs[] = { "10.0.0.4" }, *grp[] = { "dev" };
+		const char *bad[] = { "10.0.0.2" };
+		struct nbp_diag d2;
+
+		nbp_diag_init(&d2);
+		ktap_ok(nbp_set_peer_addresses(p, "d", addrs, 1, &d2) == 0,
+			"set_peer_addresses");
+		ktap_ok(nbp_set_peer_addresses(p, "d", bad, 1, &d2) < 0 &&
+			d2.n_errors == 1, "set_peer_addresses refuses a taken address");
+		ktap_ok(nbp_add_peer(p, "e", grp, 1, NULL, 0, &d2) == 0 &&
+			nbp_set_peer_addresses(p, "e", (const char *[]){ "10.0.0.5" }, 1, &d2) == 0,
+			"add_peer + addresses");
+		ktap_ok(nbp_add_peer(p, "f", (const char *[]){ "nope" }, 1, NULL, 0, &d2) < 0,
+			"add_peer with an unknown group fails");
+		nbp_diag_free(&d2);
+		t1 = compile_text(p, "b");
+		ktap_ok(t1 && strstr(t1, "identity 4 d prefix 10.0.0.4/32 group 1\n") &&
+			strstr(t1, "identity 5 e prefix 10.0.0.5/32 group 1\n"),
+			"runtime peers compiled as identities");
+		free(t1);
+	}
+	nbp_diag_free(&d);
+	nbp_free(p);
+}
+
+struct conn {
+	char buf[256];
+};
+
+static void conn_cb(const struct nbp_policy *p, size_t i, unsigned int flags,
+		    void *ctx)
+{
+	struct conn *c = ctx;
+	size_t l = strlen(c->buf);
+
+	snprintf(c->buf + l, sizeof(c->buf) - l, "%s:%u ", nbp_peer_name(p, i),
+		 flags);
+}
+
+static void test_connected(void)
+{
+	static const char *yaml =
+		"groups: [dev, prod]\n"
+		"peers:\n"
+		"  - {name: a, addresses: [10.0.0.1], groups: [dev]}\n"
+		"  - {name: b, addresses: [10.0.0.2], groups: [prod]}\n"
+		"  - {name: c, addresses: [10.0.0.3], groups: [prod]}\n"
+		"  - {name: z, addresses: [10.0.0.9]}\n"
+		"rules:\n"
+		"  - {name: ssh, action: allow, sources: [dev], destinations: [prod], protocol: tcp, ports: [22]}\n"
+		"  - {name: bc, action: allow, sources: [b], destinations: [c], bidirectional: true}\n"
+		"  - {name: deny-z, action: deny, sources: [z], destinations: ['*']}\n";
+	struct nbp_diag d;
+	struct nbp_policy *p = load(yaml, &d);
+	struct conn c = { "" };
+	int n;
+
+	n = nbp_connected_peers(p, "b", conn_cb, &c);
+	ktap_ok(n == 2 && !strcmp(c.buf, "a:1 c:3 "), "connected peers of b (%s)", c.buf);
+	c.buf[0] = 0;
+	n = nbp_connected_peers(p, "a", conn_cb, &c);
+	ktap_ok(n == 2 && !strcmp(c.buf, "b:2 c:2 "), "connected peers of a (%s)", c.buf);
+	n = nbp_connected_peers(p, "z", NULL, NULL);
+	ktap_ok(n == 0, "z is connected to nobody");
+	ktap_ok(nbp_connected_peers(p, "nope", NULL, NULL) < 0, "unknown node");
+	nbp_diag_free(&d);
+	nbp_free(p);
+}
+
+static void test_example(void)
+{
+	struct nbp_diag d;
+	struct nbp_policy *p;
+	unsigned int n = 0;
+	int fails;
+
+	nbp_diag_init(&d);
+	p = nbp_load_file("policy/examples/production.yaml", &d);
+	if (!ktap_ok(p && d.n == 0, "example production.yaml is valid without warnings")) {
+		nbp_diag_print(&d, stdout);
+		nbp_diag_free(&d);
+		nbp_free(p);
+		return;
+	}
+	fails = nbp_run_tests(p, &d, &n);
+	ktap_ok(fails == 0 && n >= 30, "example tests pass (%u checks)", n);
+	nbp_diag_free(&d);
+	nbp_free(p);
+	nbp_diag_init(&d);
+	p = nbp_load_file("policy/examples/nosuchfile.yaml", &d);
+	ktap_ok(!p && d.n_errors == 1, "missing file is an error");
+	nbp_diag_free(&d);
+}
+
+int main(void)
+{
+	ktap_header();
+	test_errors();
+	test_warnings();
+	test_eval();
+	test_compile();
+	test_connected();
+	test_example();
+	return ktap_done();
+}
