@@ -23,3 +23,10 @@ BINS += $(B)/nbhelper
 
 # Control-plane tests, run in the VM (selftests/vm/run.sh).
 VM_TESTS += $(wildcard selftests/netns/cp_*.sh)
+
+# Test tool: writes a stored network map without a server.
+$(B)/nbh-mkmap: helper/mkmap.c $(NBPROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(NBPROTO_LIBS)
+
+BINS += $(B)/nbh-mkmap

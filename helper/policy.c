@@ -31,6 +31,28 @@ int policy_check(const char *text)
 	return ret;
 }
 
+/* Does the kernel run @d at generation @gen right now? */
+static int kernel_has(struct helper *h, const struct nbg_ruleset_desc *d,
+		      u64 gen)
+{
+	struct nbg_ruleset_desc cur, want;
+	u64 cur_gen = 0;
+	int same = 0;
+
+	nbg_desc_init(&cur);
+	nbg_desc_init(&want);
+	if (nbg_nl_dump_ruleset(h->nbg, &cur, &cur_gen) || cur_gen != gen ||
+	    nbg_desc_copy(&want, d))
+		goto out;
+	nbg_desc_canonicalize(&cur);
+	nbg_desc_canonicalize(&want);
+	same = !nbg_desc_cmp(&cur, &want);
+out:
+	nbg_desc_free(&cur);
+	nbg_desc_free(&want);
+	return same;
+}
+
 static int set_defaults(struct helper *h, const struct nbg_defaults *defs)
 {
 	struct nbg_config cfg = { 0 };
@@ -81,6 +103,13 @@ int policy_commit(struct helper *h, const char *text, int force)
 		log_err("server sent an invalid ruleset: %s", err);
 		goto out;
 	}
+	if (!h->ruleset_text && kernel_has(h, &d, st.generation)) {
+		/* restart: the kernel still enforces exactly this ruleset */
+		log_info("kernel already enforces this ruleset (generation %llu), kept",
+			 (unsigned long long)st.generation);
+		gen = st.generation;
+		goto adopt;
+	}
 	do {
 		/* based on what runs now: a concurrent writer makes us
 		 * retry on top of its result instead of silently racing */
@@ -94,14 +123,16 @@ int policy_commit(struct helper *h, const char *text, int force)
 		log_err("nbguard commit: %s", nbg_nl_strerror(h->nbg, ret));
 		goto out;
 	}
+adopt:
 	ret = set_defaults(h, &defs);
 	free(h->ruleset_text);
 	h->ruleset_text = strdup(text);
 	h->ruleset_gen = gen;
 	h->n_idents = d.n_idents;
 	h->n_rules = d.n_rules;
-	log_info("ruleset committed: %u identities, %u rules, generation %llu (%.1f ms)",
-		 d.n_idents, d.n_rules, (unsigned long long)gen, ms_since(&t0));
+	if (gen != st.generation)
+		log_info("ruleset committed: %u identities, %u rules, generation %llu (%.1f ms)",
+			 d.n_idents, d.n_rules, (unsigned long long)gen, ms_since(&t0));
 out:
 	nbg_desc_free(&d);
 	return ret;
