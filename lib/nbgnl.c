@@ -195,8 +195,9 @@ static struct nl_msg *new_msg(struct nbg_nl *nl, u8 cmd, int flags, size_t size)
  * the parsed top-level attributes of each reply message. Returns 0, a
  * negative errno, or -EAGAIN if a dump was interrupted by a change.
  */
-static int transact(struct nbg_nl *nl, struct nl_msg *msg,
-		    int (*fn)(struct nlattr **tb, void *arg), void *arg)
+static int transact_cb(struct nbg_nl *nl, struct nl_msg *msg, const void *raw,
+		       size_t raw_len, int (*fn)(struct nlattr **tb, void *arg),
+		       void *arg)
 {
 	struct req r = { .nl = nl, .fn = fn, .arg = arg };
 	struct nl_cb *cb;
@@ -214,10 +215,15 @@ static int transact(struct nbg_nl *nl, struct nl_msg *msg,
 	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, cb_intr, &r);
 	nl_cb_err(cb, NL_CB_CUSTOM, cb_err, &r);
 
-	ret = nl_send_auto(nl->sk, msg);
-	nlmsg_free(msg);
+	if (msg) {
+		ret = nl_send_auto(nl->sk, msg);
+		nlmsg_free(msg);
+	} else {
+		ret = nl_sendto(nl->sk, (void *)raw, raw_len);
+	}
 	if (ret < 0) {
 		nl_cb_put(cb);
+		/* nl_sendto reports errno-derived codes; keep EMSGSIZE etc. */
 		return -nlerr_to_errno(ret);
 	}
 	while (!r.done) {
@@ -232,6 +238,40 @@ static int transact(struct nbg_nl *nl, struct nl_msg *msg,
 	if (r.err)
 		return r.err;
 	return r.intr ? -EAGAIN : 0;
+}
+
+/*
+ * Send @msg (consumed) and process replies until done. @fn is called with
+ * the parsed top-level attributes of each reply message. Returns 0, a
+ * negative errno, or -EAGAIN if a dump was interrupted by a change.
+ */
+static int transact(struct nbg_nl *nl, struct nl_msg *msg,
+		    int (*fn)(struct nlattr **tb, void *arg), void *arg)
+{
+	return transact_cb(nl, msg, NULL, 0, fn, arg);
+}
+
+int nbg_nl_send_msg(struct nbg_nl *nl, void *msg)
+{
+	return transact(nl, msg, NULL, NULL);
+}
+
+int nbg_nl_send_raw(struct nbg_nl *nl, void *buf, size_t len)
+{
+	struct nlmsghdr *h = buf;
+
+	if (len < NLMSG_HDRLEN)
+		return -EINVAL;
+	/* Keep libnl's sequence bookkeeping: one number per request. */
+	h->nlmsg_seq = nl_socket_use_seq(nl->sk);
+	h->nlmsg_pid = nl_socket_get_local_port(nl->sk);
+	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	return transact_cb(nl, NULL, buf, len, NULL, NULL);
+}
+
+void *nbg_nl_new_msg(struct nbg_nl *nl, u8 cmd, size_t size)
+{
+	return new_msg(nl, cmd, 0, size);
 }
 
 /* A request without reply attributes: just the command and an ack. */

@@ -30,6 +30,16 @@ int nbg_nl_family(const struct nbg_nl *nl);
 int nbg_nl_events_group(const struct nbg_nl *nl);
 /* The underlying libnl socket (struct nl_sock *), for nbg-rawnl. */
 void *nbg_nl_sock(struct nbg_nl *nl);
+/*
+ * For tools that craft requests (selftests/tools/nbg-rawnl): a new
+ * struct nl_msg * with the nbguard genl header for @cmd (@size bytes, 0 =
+ * libnl default); send one and wait for the ack or error (consumes msg);
+ * or send a raw buffer starting with a struct nlmsghdr whose type, flags
+ * and length the caller set (seq, port, REQUEST and ACK are filled in).
+ */
+void *nbg_nl_new_msg(struct nbg_nl *nl, u8 cmd, size_t size);
+int nbg_nl_send_msg(struct nbg_nl *nl, void *msg);
+int nbg_nl_send_raw(struct nbg_nl *nl, void *buf, size_t len);
 
 struct nbg_status {
 	u64 generation;

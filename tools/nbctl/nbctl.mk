@@ -29,4 +29,4 @@ $(B)/nbg-rawnl: selftests/tools/nbg-rawnl.c $(LIBNBG)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NL_CFLAGS) -o $@ $< $(NBG_LIBS)
 
-BINS += $(B)/nbctl
+BINS += $(B)/nbctl $(B)/nbg-rawnl
