@@ -775,8 +775,8 @@ static void parse_rule(struct pctx *c, const struct ynode *n)
 		else if (!nbp_proto_has_ports(r->proto))
 			perr(c, v, "ports given for protocol %s, which has no ports",
 			     pv ? pv->val : "?");
-		else
-			parse_ports(c, v, r);
+		/* Parsed either way, so that range errors show up too. */
+		parse_ports(c, v, r);
 	}
 	v = map_get(n, "bidirectional");
 	if (v && (b = get_bool(c, v, "bidirectional")) >= 0)

@@ -34,7 +34,7 @@ $(B)/policy_diff: policy/tests/policy_diff.c policy/tests/ktap.h $(NBP_CLASSIFIE
 	$(CC) $(CFLAGS) -o $@ $< $(NBP_CLASSIFIER_OBJ) $(NBP_LIBS)
 $(B)/policy_fuzz: policy/tests/policy_fuzz.c policy/tests/ktap.h $(LIBNBPOLICY) $(LIBNBG)
 	$(CC) $(CFLAGS) -o $@ $< $(NBP_LIBS)
-$(B)/policy_examples: policy/tests/policy_examples.sh
+$(B)/policy_examples: policy/tests/policy_examples.sh $(B)/nbctl
 	@mkdir -p $(dir $@)
 	cp $< $@
 	chmod +x $@

@@ -12,6 +12,7 @@
 #include "policy/policy.h"
 #include "policy/tests/ktap.h"
 #include "lib/desc.h"
+#include "lib/rulesfile.h"
 
 /* Common head: lines 1-9. */
 #define HEAD \
@@ -498,6 +499,51 @@ static void test_example(void)
 	nbp_diag_free(&d);
 }
 
+/* The printed form is the ruleset file format: lib/rulesfile parses it
+ * back into the very same description. */
+static void test_roundtrip(void)
+{
+	struct nbg_ruleset_desc desc, back;
+	struct nbp_diag d;
+	struct nbp_policy *p;
+	char err[NBG_ERR_MAX], *buf = NULL;
+	size_t len = 0, i;
+	bool ok = true;
+	FILE *f;
+
+	nbp_diag_init(&d);
+	p = nbp_load_file("policy/examples/production.yaml", &d);
+	for (i = 0; p && i < nbp_peer_count(p); i++) {
+		if (nbp_compile(p, nbp_peer_name(p, i), &desc, &d)) {
+			ok = false;
+			break;
+		}
+		f = open_memstream(&buf, &len);
+		nbp_desc_print(p, &desc, f);
+		fclose(f);
+		nbg_desc_init(&back);
+		if (nbg_rules_parse_string(buf, len, "compiled", &back, NULL,
+					   err, sizeof(err))) {
+			printf("# %s\n", err);
+			ok = false;
+		} else {
+			nbg_desc_canonicalize(&back);
+			if (nbg_desc_cmp(&desc, &back)) {
+				printf("# round trip differs for %s\n",
+				       nbp_peer_name(p, i));
+				ok = false;
+			}
+		}
+		nbg_desc_free(&back);
+		nbp_desc_free(&desc);
+		free(buf);
+		buf = NULL;
+	}
+	ktap_ok(p && ok, "compiled text parses back (lib/rulesfile) into the same ruleset");
+	nbp_diag_free(&d);
+	nbp_free(p);
+}
+
 int main(void)
 {
 	ktap_header();
@@ -507,5 +553,6 @@ int main(void)
 	test_compile();
 	test_connected();
 	test_example();
+	test_roundtrip();
 	return ktap_done();
 }
