@@ -53,7 +53,6 @@ MODDIR=/lib/modules/$K
 [[ -d $MODDIR ]] || { echo "run.sh: no $MODDIR" >&2; exit 1; }
 
 OUT=$ROOT/build/vm
-R=$OUT/root
 TEST_TIMEOUT=${NBG_TEST_TIMEOUT:-240}
 
 if [[ $MODE == demo && ! -f selftests/demo/demo.sh ]]; then
@@ -75,7 +74,11 @@ if [[ ! -f $MODULE && -z $NBG_NO_MODULE ]]; then
 fi
 
 # ---------------------------------------------------------------- initramfs
-rm -rf "$R"
+# Private work directory: several people may run the VM in one checkout.
+mkdir -p "$OUT"
+WORK=$(mktemp -d "$OUT/run.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+R=$WORK/root
 mkdir -p "$R"/{usr/bin,usr/sbin,usr/lib,usr/lib64,usr/local/bin,proc,sys,dev,tmp,run,etc,root,src,var}
 # Same merged-/usr layout as Debian 12, so ldd's paths work unchanged.
 ln -s usr/bin "$R/bin"
@@ -155,7 +158,7 @@ while IFS= read -r -d '' f; do
 	dst=/usr/local/bin/$(basename "$f")
 	if is_elf "$f"; then put_elf "$f" "$dst"; else put "$f" "$dst"; fi
 	nbins=$((nbins + 1))
-done < <(find build -path build/vm -prune -o -type f -perm -u+x -print0 2>/dev/null)
+done < <(find build -path build/vm -prune -o -path build/bench -prune -o -type f -perm -u+x -print0 2>/dev/null)
 
 # Kernel modules: what the tests need loaded at boot, in dependency order,
 # plus what nbguard.ko depends on. Other modules are copied for on-demand
@@ -220,8 +223,8 @@ KVER=$K
 EOF
 install -m 0755 selftests/vm/init "$R/init"
 
-(cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) >"$OUT/initramfs.cpio"
-echo "# initramfs: $(du -sh "$OUT/initramfs.cpio" | cut -f1), kernel $K, ${#TESTS[@]} tests, $nbins programs from build/"
+(cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) >"$WORK/initramfs.cpio"
+echo "# initramfs: $(du -sh "$WORK/initramfs.cpio" | cut -f1), kernel $K, ${#TESTS[@]} tests, $nbins programs from build/"
 
 # ---------------------------------------------------------------- boot
 ntests=${#TESTS[@]}
@@ -234,14 +237,14 @@ APPEND="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4"
 APPEND+=" random.trust_cpu=on mitigations=off nokaslr tsc=unstable $NBG_VM_APPEND"
 
 QEMU=(qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m "${NBG_VM_MEM:-2048}"
-      -nographic -no-reboot -kernel "$KERNEL" -initrd "$OUT/initramfs.cpio"
+      -nographic -no-reboot -kernel "$KERNEL" -initrd "$WORK/initramfs.cpio"
       -append "$APPEND" -nic none)
 
 if [[ $MODE == shell ]]; then
-	exec "${QEMU[@]}"
+	"${QEMU[@]}"; exit
 fi
 
-LOG=$OUT/console.log
+LOG=$WORK/console.log
 SUMMARY_RE='^[0-9]+ passed, [0-9]+ failed$'
 set +e
 timeout -k 10 "$VM_TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 |
@@ -249,6 +252,8 @@ timeout -k 10 "$VM_TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 |
 qrc=${PIPESTATUS[0]}
 set -e
 
+cp "$LOG" "$OUT/console.log" 2>/dev/null || true
+LOG=$OUT/console.log
 summary=$(grep -a -E "$SUMMARY_RE" "$LOG" | tail -n1)
 reason=
 if ((qrc == 124 || qrc == 137)); then

@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# selftests/: host unit tests (selftests/unit, its own fragment), the
+# nbg-probe traffic tool, and the namespace tests that run inside the VM
+# (selftests/vm/run.sh boots it; selftests/netns/lib.sh is their library).
+
+-include selftests/unit/unit.mk
+
+$(B)/nbg-probe: selftests/tools/nbg-probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
+BINS += $(B)/nbg-probe
+
+# Namespace tests for the enforcement point, in the order they run.
+VM_TESTS += \
+	selftests/netns/wg_basic.sh
+
+# The VM boots the kernel the module was built for.
+check-vm demo: export NBG_KVER := $(KVER)
