@@ -15,6 +15,7 @@
 #include "policy/policy.h"
 #include "lib/desc.h"
 #include "lib/nbgnl.h"
+#include "lib/rulesfile.h"
 #include "tools/nbctl/commands.h"
 #include "tools/nbctl/json.h"
 #include "tools/nbctl/nbctl_util.h"
@@ -506,6 +507,64 @@ out:
 	return rc;
 }
 
+/* Line-level diff of two sorted descriptions, rules named from their policy. */
+static void diff_line(char sign, char *line, const struct nbp_policy *p, u32 rule_id)
+{
+	const char *name = rule_id ? nbp_rule_name(p, rule_id) : NULL;
+
+	if (name)
+		printf("%c %s    # %s\n", sign, line ? line : "?", name);
+	else
+		printf("%c %s\n", sign, line ? line : "?");
+	free(line);
+}
+
+static void print_diff(const struct nbp_policy *pa, const struct nbg_ruleset_desc *a,
+		       const struct nbp_policy *pb, const struct nbg_ruleset_desc *b)
+{
+	u32 i = 0, j = 0;
+
+	while (i < a->n_idents || j < b->n_idents) {
+		const struct nbg_ident_desc *x = i < a->n_idents ? &a->idents[i] : NULL;
+		const struct nbg_ident_desc *y = j < b->n_idents ? &b->idents[j] : NULL;
+
+		if (x && (!y || x->id < y->id)) {
+			diff_line('-', nbg_ident_to_string(x), pa, 0);
+			i++;
+		} else if (y && (!x || y->id < x->id)) {
+			diff_line('+', nbg_ident_to_string(y), pb, 0);
+			j++;
+		} else {
+			if (nbg_ident_cmp(x, y)) {
+				diff_line('-', nbg_ident_to_string(x), pa, 0);
+				diff_line('+', nbg_ident_to_string(y), pb, 0);
+			}
+			i++;
+			j++;
+		}
+	}
+	i = j = 0;
+	while (i < a->n_rules || j < b->n_rules) {
+		const struct nbg_rule_desc *x = i < a->n_rules ? &a->rules[i] : NULL;
+		const struct nbg_rule_desc *y = j < b->n_rules ? &b->rules[j] : NULL;
+
+		if (x && (!y || x->id < y->id)) {
+			diff_line('-', nbg_rule_to_string(x), pa, x->id);
+			i++;
+		} else if (y && (!x || y->id < x->id)) {
+			diff_line('+', nbg_rule_to_string(y), pb, y->id);
+			j++;
+		} else {
+			if (nbg_rule_cmp(x, y)) {
+				diff_line('-', nbg_rule_to_string(x), pa, x->id);
+				diff_line('+', nbg_rule_to_string(y), pb, y->id);
+			}
+			i++;
+			j++;
+		}
+	}
+}
+
 static int do_diff(struct popts *o)
 {
 	struct nbg_ruleset_desc a, b;
@@ -554,8 +613,7 @@ static int do_diff(struct popts *o)
 				printf("# rule ids %zu/%zu: %s -> %s\n",
 				       2 * i + 1, 2 * i + 2, na, nb);
 		}
-		fflush(stdout);
-		nbg_desc_diff_print(stdout, &a, &b);
+		print_diff(pa, &a, pb, &b);
 	}
 	rc = 0;
 out:
