@@ -167,7 +167,7 @@ BOOT_MODS=(veth wireguard nf_conntrack nf_defrag_ipv4 nf_defrag_ipv6)
 EXTRA_MODS=(nf_tables nft_ct nft_reject_inet nft_chain_nat nft_compat nft_fib_inet
 	    nft_masq nf_nat ip_tables iptable_filter ip6_tables ip6table_filter
 	    xt_conntrack xt_tcpudp xt_state xt_multiport nf_reject_ipv4
-	    nf_reject_ipv6 ipt_REJECT ip6t_REJECT nft_reject dummy tun)
+	    nf_reject_ipv6 ipt_REJECT ip6t_REJECT nft_reject dummy tun bridge)
 if [[ -f $MODULE ]]; then
 	deps=$(modinfo -F depends "$MODULE" 2>/dev/null | tr ',' ' ')
 	BOOT_MODS+=($deps)
