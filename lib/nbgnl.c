@@ -229,8 +229,11 @@ static int transact_cb(struct nbg_nl *nl, struct nl_msg *msg, const void *raw,
 	while (!r.done) {
 		ret = nl_recvmsgs(nl->sk, cb);
 		if (ret < 0 && ret != -NLE_DUMP_INTR) {
-			if (!r.err)
+			if (!r.err) {
 				r.err = -nlerr_to_errno(ret);
+				snprintf(nl->extack, sizeof(nl->extack), "libnl: %s",
+					 nl_geterror(ret));
+			}
 			break;
 		}
 	}
@@ -1174,6 +1177,11 @@ static int mon_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static int cb_noop(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -1209,6 +1217,9 @@ int nbg_nl_monitor(struct nbg_nl *nl, int timeout_ms, nbg_event_cb cb, void *arg
 		goto out;
 	}
 	nl_socket_set_nonblocking(sk);
+	/* Events are not replies: no sequence numbers to check (the cb is
+	 * ours, so nl_socket_disable_seq_check() would not reach it). */
+	nl_cb_set(ncb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cb_noop, NULL);
 	nl_cb_set(ncb, NL_CB_VALID, NL_CB_CUSTOM, mon_valid, &m);
 	ret = 0;
 	while (!m.stop) {
@@ -1235,6 +1246,7 @@ int nbg_nl_monitor(struct nbg_nl *nl, int timeout_ms, nbg_event_cb cb, void *arg
 		/* ENOBUFS (we fell behind) is reported by libnl as NOMEM:
 		 * events were lost, keep going. */
 		if (r < 0 && r != -NLE_AGAIN && r != -NLE_NOMEM) {
+			snprintf(nl->extack, sizeof(nl->extack), "libnl: %s", nl_geterror(r));
 			ret = -nlerr_to_errno(r);
 			break;
 		}
