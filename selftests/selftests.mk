@@ -14,7 +14,8 @@ BINS += $(B)/nbg-probe
 
 # Namespace tests for the enforcement point, in the order they run.
 VM_TESTS += \
-	selftests/netns/wg_basic.sh
+	selftests/netns/wg_basic.sh \
+	selftests/netns/identity.sh
 
 # The VM boots the kernel the module was built for.
 check-vm demo: export NBG_KVER := $(KVER)

@@ -236,6 +236,16 @@ load_rules() {
 		{ echo "$out" | sed 's/^/    /'; fail "nbctl rules load in n$i"; }
 }
 
+# std_idents: identity lines for peers n1..n3 (identity id = node number):
+#   n1 in group 10 ("admins"), n2 and n3 in group 20 ("web").
+std_idents() {
+	local i g
+	for ((i = 1; i < ${1:-4}; i++)); do
+		g=20; ((i == 1)) && g=10
+		echo "identity $i n$i prefix $(ip4 "$i")/32 prefix $(ip6 "$i")/128 group $g"
+	done
+}
+
 # guard I [FLAGS...] : guard node I's wg0.
 guard() {
 	local i=$1; shift
