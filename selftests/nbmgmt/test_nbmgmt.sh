@@ -1,0 +1,229 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# nbmgmt integration test on loopback: a real server (TLS 1.3, SQLite,
+# the policy library) and nbmgmt-client built from proto/. Enrollment with
+# valid/expired/exhausted/revoked/unknown keys, the wrong CA, malformed
+# and oversized frames while another client keeps working, live map
+# pushes (enrollment, key rotation, policy reload), a bad policy keeping
+# the old one, peer removal, and a restart. Prints KTAP.
+#
+#   build/test_nbmgmt        (built from selftests/nbmgmt/test_nbmgmt.sh)
+
+B=$(cd "$(dirname "$0")" && pwd)
+NBMGMT=$B/nbmgmt
+CLIENT=$B/nbmgmt-client
+T=$(mktemp -d /tmp/nbmgmt-test.XXXXXX)
+n=0 passed=0 failed=0
+pids=()
+
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n $1"; }
+not_ok() {
+	n=$((n + 1)); failed=$((failed + 1))
+	echo "not ok $n $1"
+	[[ -n $2 ]] && sed 's/^/# /' <<<"$2" | head -20
+}
+# check NAME CMD...: the command must succeed
+check() { local name=$1; shift; local out; if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi; }
+# expect NAME PATTERN OUTPUT: OUTPUT must match the extended regex
+expect() { if grep -qE -- "$2" <<<"$3"; then ok "$1"; else not_ok "$1" "wanted /$2/ in:
+$3"; fi; }
+expect_not() { if grep -qE -- "$2" <<<"$3"; then not_ok "$1" "did not want /$2/ in:
+$3"; else ok "$1"; fi; }
+
+start_server() { # DIR POLICY LOG -> sets PORT
+	"$NBMGMT" serve --dir "$1" --policy "$2" --listen 127.0.0.1:0 \
+		--keepalive 2 >>"$3" 2>&1 &
+	SERVER_PID=$!
+	pids+=($!)
+	for _ in $(seq 100); do
+		PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$3" | tail -1)
+		[[ -n $PORT ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+C() { "$CLIENT" -s 127.0.0.1:$PORT --ca "$T/srv/ca.crt" "$@" 2>&1; }
+
+cat >"$T/policy.yaml" <<'YAML'
+version: 1
+groups:
+  - name: servers
+  - name: clients
+peers:
+  - name: web
+    groups: [servers]
+  - name: laptop
+    groups: [clients]
+rules:
+  - name: clients-to-web
+    action: allow
+    sources: [group:clients]
+    destinations: [group:servers]
+    protocol: tcp
+    ports: [443]
+YAML
+cp "$T/policy.yaml" "$T/good.yaml"
+
+echo "KTAP version 1"
+echo "1..41"
+
+out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
+ADMIN=$(tail -1 <<<"$out")
+if [[ $ADMIN == nbk_* && -s $T/srv/ca.crt && -s $T/srv/nbmgmt.db ]] &&
+   [[ $(stat -c %a "$T/srv/ca.key") == 600 ]]; then
+	ok "init creates CA, database and an admin key"
+else
+	not_ok "init creates CA, database and an admin key" "$out"
+fi
+out=$("$NBMGMT" init --dir "$T/srv" 2>&1)
+expect "init refuses an initialised directory" "already initialised" "$out"
+
+LOG=$T/server.log
+if start_server "$T/srv" "$T/policy.yaml" "$LOG"; then ok "serve: listening"; else
+	not_ok "serve: listening" "$(cat "$LOG")"; echo "$passed passed, $failed failed"; exit 1; fi
+
+# --- setup keys -----------------------------------------------------------
+ONE=$("$NBMGMT" setup-key create --dir "$T/srv")
+out=$(C enroll --key "$ONE" --hostname web --out "$T/web")
+expect "enroll with a one-off key" "^enrolled web - 100\.64\.0\.1/16 fd00:6e62::1/64" "$out"
+out=$(C enroll --key "$ONE" --hostname web2 --out "$T/web2")
+expect "one-off key used twice: KEY_EXHAUSTED" "^error KEY_EXHAUSTED" "$out"
+TWO=$("$NBMGMT" setup-key create --dir "$T/srv" --uses 2)
+a=$(C enroll --key "$TWO" --hostname laptop --out "$T/laptop")
+b=$(C enroll --key "$TWO" --hostname stranger --out "$T/stranger")
+c=$(C enroll --key "$TWO" --hostname third --out "$T/third")
+expect "key with --uses 2 enrolls twice" "^enrolled stranger" "$a
+$b"
+expect "key with --uses 2: third use KEY_EXHAUSTED" "^error KEY_EXHAUSTED" "$c"
+EXP=$("$NBMGMT" setup-key create --dir "$T/srv" --reusable --expires 1)
+sleep 1.2
+out=$(C enroll --key "$EXP" --hostname late --out "$T/late")
+expect "expired key: KEY_EXPIRED" "^error KEY_EXPIRED" "$out"
+REV=$("$NBMGMT" setup-key create --dir "$T/srv" --reusable)
+"$NBMGMT" setup-key revoke --dir "$T/srv" "${REV:0:12}" >/dev/null
+out=$(C enroll --key "$REV" --hostname rev --out "$T/rev")
+expect "revoked key (by id): KEY_REVOKED" "^error KEY_REVOKED" "$out"
+out=$(C enroll --key nbk_00000000000000000000000000000000000000 --hostname x --out "$T/x")
+expect "unknown key: KEY_INVALID" "^error KEY_INVALID" "$out"
+out=$(C enroll --key "${ADMIN:0:12}" --hostname x --out "$T/x")
+expect "a key's short id does not enroll" "^error KEY_INVALID" "$out"
+out=$("$NBMGMT" setup-key list --dir "$T/srv")
+expect "setup-key list shows exhausted, expired and revoked keys" \
+	"exhausted expired revoked" "$(grep -oE 'exhausted|expired|revoked' <<<"$out" | sort -u | xargs)"
+out=$(C enroll --key "$ADMIN" --hostname web --out "$T/webdup")
+expect "duplicate hostname gets a suffix" "^enrolled web-2 " "$out"
+GRP=$("$NBMGMT" setup-key create --dir "$T/srv" --reusable --group clients)
+
+# --- maps ----------------------------------------------------------------
+out=$(C login --state "$T/web" --endpoint 192.0.2.1:51820 --maps 1)
+expect "web's map lists laptop" "^peer laptop " "$out"
+expect_not "web's map does not list unconnected nodes" "^peer (stranger|web-2) " "$out"
+expect "web's ruleset: laptop's group may reach 443" "^ruleset rule [0-9]+ allow in proto tcp src group [0-9]+ .*port 443" "$out"
+out=$(C login --state "$T/laptop" --maps 1)
+expect "laptop sees web with its reported endpoint" "^peer web .* ep=192\.0\.2\.1:51820" "$out"
+out=$(C login --state "$T/stranger" --maps 1)
+expect "a node the policy connects to nobody gets no peers" "^netmap [0-9]+ peers=0" "$out"
+
+# web stays connected; enrolling a node with the clients group pushes a map
+C login --state "$T/web" --stay 4 --maps 2 >"$T/web.live" &
+pids+=($!); WEBPID=$!
+sleep 1
+out=$(C enroll --key "$GRP" --hostname tablet --out "$T/tablet")
+expect "enroll with a key that joins group clients" "^enrolled tablet " "$out"
+sleep 1.2
+expect "pushed to web within ~1 s: the new clients member" "^peer tablet " "$(cat "$T/web.live")"
+
+# --- misbehaving clients while laptop keeps working ------------------------
+C login --state "$T/laptop" --stay 5 >"$T/laptop.live" &
+pids+=($!); LAPPID=$!
+exec 7<>/dev/tcp/127.0.0.1/$PORT	# a client that never says anything
+sleep 0.5
+for what in garbage oversize badversion nohello login-nocert; do
+	out=$(C raw $what)
+	case $what in
+	badversion) want="error VERSION" ;;
+	login-nocert) want="error CERT_REQUIRED" ;;
+	*) want="error PROTOCOL" ;;
+	esac
+	if grep -q "^$want" <<<"$out" && grep -q "^closed$" <<<"$out"; then
+		ok "raw $what: $want, then closed"
+	else
+		not_ok "raw $what: $want, then closed" "$out"
+	fi
+done
+out=$(C login --state "$T/tablet" --maps 1)
+expect "a silent connection does not block others" "^netmap " "$out"
+out=$("$CLIENT" -s 127.0.0.1:$PORT --ca "$T/srv/ca.crt" login --state "$T/tablet" --rotate --maps 2 2>&1)
+expect "key rotation: node gets a new map" "^rotated " "$out"
+NEWKEY=$(sed -n 's/^rotated //p' <<<"$out")
+wait $WEBPID
+wait $LAPPID; rc=$?
+exec 7>&-
+if [[ $rc == 0 ]]; then ok "laptop kept getting PONGs throughout"; else
+	not_ok "laptop kept getting PONGs throughout" "$(cat "$T/laptop.live")"; fi
+out=$(C login --state "$T/web" --maps 1)
+if grep -qF "peer tablet $NEWKEY " <<<"$out"; then ok "web's map carries tablet's rotated key"; else
+	not_ok "web's map carries tablet's rotated key" "$NEWKEY $out"; fi
+expect "server logged why it closed the bad clients" "closing: PROTOCOL: frame: .*limit" "$(cat "$LOG")"
+
+# --- wrong CA --------------------------------------------------------------
+"$NBMGMT" init --dir "$T/other" >/dev/null 2>&1
+out=$("$CLIENT" -s 127.0.0.1:$PORT --ca "$T/other/ca.crt" enroll --key "$ADMIN" --hostname evil --out "$T/evil" 2>&1)
+expect "client trusting another CA refuses the server" "certificate verification failed|certificate verify failed" "$out"
+OTHERLOG=$T/other.log
+SAVED=$PORT
+start_server "$T/other" "$T/policy.yaml" "$OTHERLOG"
+"$CLIENT" -s 127.0.0.1:$PORT --ca "$T/other/ca.crt" enroll --key "$("$NBMGMT" setup-key create --dir "$T/other")" --hostname web --out "$T/foreign" >/dev/null 2>&1
+PORT=$SAVED
+cp "$T/srv/ca.crt" "$T/foreign/ca.crt"
+out=$(C login --state "$T/foreign" --maps 1)
+expect "server refuses a client certificate from another CA" "failed: " "$out"
+expect_not "... and sends it no map" "^netmap" "$out"
+
+# --- policy reload -----------------------------------------------------------
+C login --state "$T/web" --stay 4 --maps 2 >"$T/web.reload" &
+pids+=($!); WEBPID=$!
+sleep 0.5
+printf 'version: 1\nrules:\n  - name: x\n    action: maybe\n' >"$T/policy.yaml"
+out=$("$NBMGMT" policy reload --dir "$T/srv" 2>&1); rc=$?
+if [[ $rc != 0 ]] && grep -qE "policy\.yaml:[0-9]+:[0-9]+: error" <<<"$out"; then
+	ok "bad policy: reload fails with file:line:col"
+else
+	not_ok "bad policy: reload fails with file:line:col" "$out"
+fi
+kill -HUP $SERVER_PID
+sleep 0.3
+out=$(C login --state "$T/laptop" --maps 1)
+expect "the old policy stays (after reload and SIGHUP)" "^peer web " "$out"
+sed 's/443/8443/' "$T/good.yaml" >"$T/policy.yaml"
+out=$("$NBMGMT" policy reload --dir "$T/srv" 2>&1)
+expect "good policy: reload ok" "^ok" "$out"
+sleep 1
+wait $WEBPID
+expect "reload pushed web's new ruleset" "port 8443" "$(cat "$T/web.reload")"
+
+# --- removal, listing, restart ---------------------------------------------------
+out=$("$NBMGMT" peers list --dir "$T/srv")
+expect "peers list shows nodes with addresses" "^stranger +100\.64\.0\.3 +fd00:6e62::3" "$out"
+out=$("$NBMGMT" peer remove stranger --dir "$T/srv" 2>&1)
+expect "peer remove" "removed stranger" "$out"
+out=$(C login --state "$T/stranger" --maps 1)
+expect "removed node cannot log in: NOT_ENROLLED" "^error NOT_ENROLLED" "$out"
+last=$(grep -o 'map [0-9]* ->' "$LOG" | tail -1 | grep -o '[0-9]*')
+kill $SERVER_PID; wait $SERVER_PID 2>/dev/null
+start_server "$T/srv" "$T/policy.yaml" "$LOG"
+out=$(C login --state "$T/web" --maps 1)
+s=$(sed -n 's/^netmap \([0-9]*\).*/\1/p' <<<"$out")
+if [[ -n $s && $s -gt $last ]]; then ok "after a restart the serial keeps growing ($last -> $s)"; else
+	not_ok "after a restart the serial keeps growing" "last=$last $out"; fi
+
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]]
