@@ -3,9 +3,11 @@
  * nbguard classifier: validation of a ruleset description and the
  * compiled lookup structure used on every packet.
  *
- * This first version is a plain linear scan over a private copy of the
- * rules; it is the executable statement of the semantics in
- * uapi/nbguard.h.
+ * The semantics are those of uapi/nbguard.h; in addition a selector with
+ * no items at all means "any" (like an absent netlink nest), and two
+ * identities may not claim the same prefix (the address -> identity map
+ * must be a function). The design of the compiled form is described
+ * above nbg_classify().
  */
 
 #ifdef __KERNEL__
@@ -319,100 +321,159 @@ out:
 }
 
 /* ---------------------------------------------------------------------- */
-/* Linear classifier                                                      */
+/* Compiled form                                                          */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * How a packet is classified (nbg_classify):
+ *
+ *  1. The remote address is looked up in a longest-prefix-match table of
+ *     "nodes": every distinct identity prefix and every prefix used in a
+ *     remote selector. One hash probe per distinct prefix length present,
+ *     longest first. Prefixes nest, so the longest node containing the
+ *     address fixes everything else: the identity (the longest identity
+ *     prefix among the node's ancestors) and which selector prefixes
+ *     contain the address (the node's selector ancestors).
+ *  2. The node names, per direction, two compiled classes: the rules that
+ *     reach it through groups and prefixes (shared by every node with the
+ *     same group set and selector ancestors, so 10,000 peers in 100 groups
+ *     make ~100 classes), and the rules that name its identity directly.
+ *     Rules whose remote selector is "any" live in one wildcard class per
+ *     direction, consulted for every packet.
+ *  3. Rules are ranked once: all denies before all allows, by id within
+ *     each. The verdict is the smallest rank over matching rules, so the
+ *     three classes merge with min().
+ *  4. A class is a list of subtables, one per distinct local selector
+ *     ("any" for most rules), sorted by the best rank they can give so
+ *     the scan stops early. A subtable holds the best rank of its
+ *     protocol-any rules and, per protocol, sorted disjoint port intervals
+ *     with the best rank on each (one interval for portless protocols),
+ *     found by binary search.
+ *
+ * Nothing here allocates, locks or sleeps; the structure is read-only
+ * after nbg_classifier_build() and does not point into the description.
+ */
+
+#define NBG_NONE	U32_MAX
+#define NBG_ANY_PROTO	256U
+
+struct nbg_lpm {
+	u32 *slots;		/* stride kw + 2: masked key words, len, node */
+	u32 mask;		/* number of slots - 1 */
+	u32 kw;			/* key words: 1 (IPv4) or 4 (IPv6) */
+	u32 n_lens;
+	u8 lens[129];		/* distinct prefix lengths, longest first */
+	u32 lmask[129][4];	/* netmask words for lens[i] */
+};
+
+struct nbg_node {
+	u32 ident;			/* index in idents[], or NBG_NONE */
+	u32 cls[__NBG_DIR_MAX];		/* rules via groups and prefixes */
+	u32 dcls[__NBG_DIR_MAX];	/* rules naming the identity */
+};
+
+struct nbg_ident {
+	u32 id;
+	u32 groups, n_groups;	/* sorted group ids in u32s[] */
+};
+
+/* A local selector (dst for in, src for out) other than "any". */
+struct nbg_lsel {
+	u32 idents, n_idents;	/* sorted identity ids in u32s[] */
+	u32 groups, n_groups;	/* sorted group ids in u32s[] */
+	u32 pfx, n_pfx;		/* in pfx[] */
+};
+
+struct nbg_class {
+	u32 min_rank;
+	u32 subs, n_subs;
+};
+
+struct nbg_sub {
+	u32 min_rank;		/* best rank this subtable can give */
+	u32 lsel;		/* index in lsels[], or NBG_NONE for any */
+	u32 any_rank;		/* best protocol-any rule */
+	u32 ptabs, n_ptabs;
+};
+
+struct nbg_ptab {
+	u32 proto;
+	u32 iv, n_iv;		/* in iv_start[] / iv_rank[] */
+};
+
+struct nbg_rank {
+	u32 index;		/* in the description's rules[] */
+	u32 id;
+};
+
 struct nbg_classifier {
-	struct nbg_ruleset_desc d;	/* private deep copy */
+	struct nbg_lpm lpm[2];	/* IPv4, IPv6 */
+	u32 wild[__NBG_DIR_MAX];
+	u32 n_deny;		/* ranks below this are deny rules */
+	const struct nbg_node *nodes;
+	const struct nbg_ident *idents;
+	const u32 *u32s;
+	const struct nbg_prefix *pfx;
+	const struct nbg_lsel *lsels;
+	const struct nbg_class *classes;
+	const struct nbg_sub *subs;
+	const struct nbg_ptab *ptabs;
+	const u16 *iv_start;
+	const u32 *iv_rank;
+	const struct nbg_rank *ranks;
 	size_t mem;
 };
 
-static size_t nbg_sel_size(const struct nbg_selector *s)
-{
-	return (s->n_idents + s->n_groups) * sizeof(u32) +
-	       s->n_prefixes * sizeof(struct nbg_prefix);
-}
+/* ---- lookup ---- */
 
-/* Carve @n bytes from the copy's pool; everything is 4-aligned. */
-static void *nbg_carve(u8 **pool, size_t n, const void *src)
+static __always_inline void nbg_words(const u8 *a, u32 kw, u32 *w)
 {
-	void *p = *pool;
-
-	if (n)
-		memcpy(p, src, n);
-	*pool += n;
-	return p;
-}
-
-static void nbg_sel_copy(struct nbg_selector *dst,
-			 const struct nbg_selector *src, u8 **pool)
-{
-	*dst = *src;
-	dst->idents = nbg_carve(pool, src->n_idents * sizeof(u32), src->idents);
-	dst->groups = nbg_carve(pool, src->n_groups * sizeof(u32), src->groups);
-	dst->prefixes = nbg_carve(pool, src->n_prefixes *
-				  sizeof(struct nbg_prefix), src->prefixes);
-}
-
-struct nbg_classifier *nbg_classifier_build(const struct nbg_ruleset_desc *d,
-					    const char **err)
-{
-	struct nbg_classifier *c;
-	size_t size = sizeof(*c);
-	u8 *pool;
 	u32 i;
 
-	size += d->n_idents * sizeof(struct nbg_ident_desc);
-	size += d->n_rules * sizeof(struct nbg_rule_desc);
-	for (i = 0; i < d->n_idents; i++)
-		size += d->idents[i].n_groups * sizeof(u32) +
-			d->idents[i].n_prefixes * sizeof(struct nbg_prefix);
-	for (i = 0; i < d->n_rules; i++)
-		size += nbg_sel_size(&d->rules[i].src) +
-			nbg_sel_size(&d->rules[i].dst) +
-			d->rules[i].n_ports * sizeof(struct nbg_port_range);
-
-	c = kvzalloc(size, NBG_GFP);
-	if (!c) {
-		*err = "out of memory";
-		return NULL;
-	}
-	c->mem = size;
-	pool = (u8 *)(c + 1);
-	c->d.n_idents = d->n_idents;
-	c->d.n_rules = d->n_rules;
-	c->d.idents = nbg_carve(&pool, d->n_idents * sizeof(*d->idents),
-				d->idents);
-	c->d.rules = nbg_carve(&pool, d->n_rules * sizeof(*d->rules), d->rules);
-	for (i = 0; i < d->n_idents; i++) {
-		struct nbg_ident_desc *id = &c->d.idents[i];
-
-		id->groups = nbg_carve(&pool, id->n_groups * sizeof(u32),
-				       d->idents[i].groups);
-		id->prefixes = nbg_carve(&pool, id->n_prefixes *
-					 sizeof(struct nbg_prefix),
-					 d->idents[i].prefixes);
-	}
-	for (i = 0; i < d->n_rules; i++) {
-		struct nbg_rule_desc *r = &c->d.rules[i];
-
-		nbg_sel_copy(&r->src, &d->rules[i].src, &pool);
-		nbg_sel_copy(&r->dst, &d->rules[i].dst, &pool);
-		r->ports = nbg_carve(&pool, r->n_ports *
-				     sizeof(struct nbg_port_range),
-				     d->rules[i].ports);
-	}
-	return c;
+	for (i = 0; i < kw; i++)
+		w[i] = (u32)a[4 * i] << 24 | (u32)a[4 * i + 1] << 16 |
+		       (u32)a[4 * i + 2] << 8 | a[4 * i + 3];
 }
 
-void nbg_classifier_free(struct nbg_classifier *c)
+static __always_inline u32 nbg_hash(const u32 *w, u32 kw, u32 len)
 {
-	kvfree(c);
+	u64 h = (len + 1) * 0x9E3779B97F4A7C15ULL;
+	u32 i;
+
+	for (i = 0; i < kw; i++)
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdULL;
+	return h >> 32;
 }
 
-size_t nbg_classifier_mem(const struct nbg_classifier *c)
+static __always_inline u32 nbg_lpm_probe(const struct nbg_lpm *t,
+					 const u32 *key, u32 len)
 {
-	return c ? c->mem : 0;
+	u32 stride = t->kw + 2, h = nbg_hash(key, t->kw, len) & t->mask;
+	const u32 *s;
+
+	for (;; h = (h + 1) & t->mask) {
+		s = t->slots + (size_t)h * stride;
+		if (s[t->kw + 1] == NBG_NONE)
+			return NBG_NONE;
+		if (s[t->kw] == len && s[0] == key[0] &&
+		    (t->kw == 1 || !memcmp(s + 1, key + 1, 3 * sizeof(u32))))
+			return s[t->kw + 1];
+	}
+}
+
+/* The node with the longest prefix containing @w, or NBG_NONE. */
+static u32 nbg_lpm_find(const struct nbg_lpm *t, const u32 *w)
+{
+	u32 key[4], i, j, node;
+
+	for (i = 0; i < t->n_lens; i++) {
+		for (j = 0; j < t->kw; j++)
+			key[j] = w[j] & t->lmask[i][j];
+		node = nbg_lpm_probe(t, key, t->lens[i]);
+		if (node != NBG_NONE)
+			return node;
+	}
+	return NBG_NONE;
 }
 
 static bool nbg_prefix_has(const struct nbg_prefix *p, u8 family,
@@ -428,118 +489,1301 @@ static bool nbg_prefix_has(const struct nbg_prefix *p, u8 family,
 			  (u8)(0xff00 >> rest));
 }
 
-/* Index of the identity owning @addr (longest prefix), or -1. */
-static long nbg_linear_ident(const struct nbg_ruleset_desc *d, u8 family,
-			     const u8 *addr)
+static bool nbg_u32_in(const u32 *a, u32 n, u32 x)
 {
-	long best = -1;
-	int best_len = -1;
-	u32 i, j;
+	u32 lo = 0, hi = n;
 
-	for (i = 0; i < d->n_idents; i++) {
-		const struct nbg_ident_desc *id = &d->idents[i];
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
 
-		for (j = 0; j < id->n_prefixes; j++) {
-			if (id->prefixes[j].len > best_len &&
-			    nbg_prefix_has(&id->prefixes[j], family, addr)) {
-				best = i;
-				best_len = id->prefixes[j].len;
-			}
-		}
+		if (a[mid] == x)
+			return true;
+		if (a[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return best;
-}
-
-/* A selector without items means "any", as an absent netlink nest does. */
-static bool nbg_sel_is_any(const struct nbg_selector *s)
-{
-	return s->any || !(s->n_idents + s->n_groups + s->n_prefixes);
-}
-
-static bool nbg_sel_has(const struct nbg_selector *s,
-			const struct nbg_ident_desc *id, u8 family,
-			const u8 *addr)
-{
-	u32 i, j;
-
-	if (nbg_sel_is_any(s))
-		return true;
-	for (i = 0; i < s->n_prefixes; i++)
-		if (nbg_prefix_has(&s->prefixes[i], family, addr))
-			return true;
-	if (!id)
-		return false;
-	for (i = 0; i < s->n_idents; i++)
-		if (s->idents[i] == id->id)
-			return true;
-	for (i = 0; i < s->n_groups; i++)
-		for (j = 0; j < id->n_groups; j++)
-			if (s->groups[i] == id->groups[j])
-				return true;
 	return false;
 }
 
-static bool nbg_rule_has(const struct nbg_rule_desc *r,
-			 const struct nbg_pkt *p,
-			 const struct nbg_ident_desc *sid,
-			 const struct nbg_ident_desc *did)
-{
-	u32 i;
+/* Per-packet state for the local-selector checks, filled lazily. */
+struct nbg_pctx {
+	const struct nbg_pkt *p;
+	const u8 *local;
+	u32 proto;
+	u16 port;
+	bool local_known;
+	u32 local_ident;
+};
 
-	if (r->direction != p->direction)
+static bool nbg_lsel_has(const struct nbg_classifier *c, u32 li,
+			 struct nbg_pctx *x)
+{
+	const struct nbg_lsel *ls = &c->lsels[li];
+	const struct nbg_ident *id;
+	u32 i, w[4];
+
+	for (i = 0; i < ls->n_pfx; i++)
+		if (nbg_prefix_has(&c->pfx[ls->pfx + i], x->p->family, x->local))
+			return true;
+	if (!ls->n_idents && !ls->n_groups)
 		return false;
-	if (!r->proto_any && r->proto != p->proto)
-		return false;
-	if (r->n_ports) {
-		if (!nbg_proto_has_ports(p->proto))
-			return false;
-		for (i = 0; i < r->n_ports; i++)
-			if (p->dport >= r->ports[i].lo &&
-			    p->dport <= r->ports[i].hi)
-				break;
-		if (i == r->n_ports)
-			return false;
+	if (!x->local_known) {
+		const struct nbg_lpm *t = &c->lpm[x->p->family == AF_INET6];
+		u32 node;
+
+		nbg_words(x->local, t->kw, w);
+		node = nbg_lpm_find(t, w);
+		x->local_ident = node == NBG_NONE ? NBG_NONE :
+				 c->nodes[node].ident;
+		x->local_known = true;
 	}
-	return nbg_sel_has(&r->src, sid, p->family, p->saddr.raw) &&
-	       nbg_sel_has(&r->dst, did, p->family, p->daddr.raw);
+	if (x->local_ident == NBG_NONE)
+		return false;
+	id = &c->idents[x->local_ident];
+	if (nbg_u32_in(c->u32s + ls->idents, ls->n_idents, id->id))
+		return true;
+	for (i = 0; i < id->n_groups; i++)
+		if (nbg_u32_in(c->u32s + ls->groups, ls->n_groups,
+			       c->u32s[id->groups + i]))
+			return true;
+	return false;
+}
+
+/* Best rank on the interval holding @port (iv_start[0] is always 0). */
+static __always_inline u32 nbg_ptab_rank(const struct nbg_classifier *c,
+					 const struct nbg_ptab *pt, u16 port)
+{
+	const u16 *s = c->iv_start + pt->iv;
+	u32 lo = 0, n = pt->n_iv, half;
+
+	while (n > 1) {
+		half = n / 2;
+		if (s[lo + half] <= port)
+			lo += half;
+		n -= half;
+	}
+	return c->iv_rank[pt->iv + lo];
+}
+
+static u32 nbg_class_rank(const struct nbg_classifier *c, u32 ci,
+			  struct nbg_pctx *x, u32 best)
+{
+	const struct nbg_class *cl = &c->classes[ci];
+	const struct nbg_sub *sub, *end;
+	u32 i, r;
+
+	if (cl->min_rank >= best)
+		return best;
+	sub = c->subs + cl->subs;
+	for (end = sub + cl->n_subs; sub < end; sub++) {
+		if (sub->min_rank >= best)
+			break;
+		if (sub->lsel != NBG_NONE && !nbg_lsel_has(c, sub->lsel, x))
+			continue;
+		r = sub->any_rank;
+		for (i = 0; i < sub->n_ptabs; i++) {
+			const struct nbg_ptab *pt = &c->ptabs[sub->ptabs + i];
+
+			if (pt->proto == x->proto) {
+				r = min(r, nbg_ptab_rank(c, pt, x->port));
+				break;
+			}
+		}
+		best = min(best, r);
+	}
+	return best;
 }
 
 void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 		  struct nbg_verdict *v)
 {
-	const struct nbg_ruleset_desc *d = &c->d;
-	const struct nbg_ident_desc *sid = NULL, *did = NULL;
-	const struct nbg_rule_desc *best = NULL;
-	long si, di;
-	u32 i;
+	const struct nbg_node *node = NULL;
+	const struct nbg_lpm *t;
+	struct nbg_pctx x;
+	u32 w[4], ni, best, dir = p->direction;
 
 	memset(v, 0, sizeof(*v));
-	if (p->family != AF_INET && p->family != AF_INET6)
+	if ((p->family != AF_INET && p->family != AF_INET6) ||
+	    dir >= __NBG_DIR_MAX)
 		return;
-	si = nbg_linear_ident(d, p->family, p->saddr.raw);
-	di = nbg_linear_ident(d, p->family, p->daddr.raw);
-	if (si >= 0)
-		sid = &d->idents[si];
-	if (di >= 0)
-		did = &d->idents[di];
-	if (p->direction == NBG_DIR_IN)
-		v->ident_id = sid ? sid->id : 0;
-	else
-		v->ident_id = did ? did->id : 0;
+	x.p = p;
+	x.local = dir == NBG_DIR_IN ? p->daddr.raw : p->saddr.raw;
+	x.proto = p->proto;
+	x.port = p->dport;
+	x.local_known = false;
 
+	t = &c->lpm[p->family == AF_INET6];
+	nbg_words(dir == NBG_DIR_IN ? p->saddr.raw : p->daddr.raw, t->kw, w);
+	ni = nbg_lpm_find(t, w);
+	best = nbg_class_rank(c, c->wild[dir], &x, NBG_NONE);
+	if (ni != NBG_NONE) {
+		node = &c->nodes[ni];
+		if (node->ident != NBG_NONE)
+			v->ident_id = c->idents[node->ident].id;
+		best = nbg_class_rank(c, node->cls[dir], &x, best);
+		best = nbg_class_rank(c, node->dcls[dir], &x, best);
+	}
+	if (best == NBG_NONE)
+		return;
+	v->action = best < c->n_deny ? NBG_ACTION_DENY : NBG_ACTION_ALLOW;
+	v->rule_id = c->ranks[best].id;
+	v->rule_index = c->ranks[best].index;
+}
+
+size_t nbg_classifier_mem(const struct nbg_classifier *c)
+{
+	return c ? c->mem : 0;
+}
+
+void nbg_classifier_free(struct nbg_classifier *c)
+{
+	if (!c)
+		return;
+	kvfree(c->lpm[0].slots);
+	kvfree(c->lpm[1].slots);
+	kvfree(c->nodes);
+	kvfree(c->idents);
+	kvfree(c->u32s);
+	kvfree(c->pfx);
+	kvfree(c->lsels);
+	kvfree(c->classes);
+	kvfree(c->subs);
+	kvfree(c->ptabs);
+	kvfree(c->iv_start);
+	kvfree(c->iv_rank);
+	kvfree(c->ranks);
+	kvfree(c);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Build                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A growable array; build-time only. The capacity is in bytes, so a
+ * scratch vector may be reused for another element type after n = 0.
+ */
+struct nbg_vec {
+	void *p;
+	u32 n;
+	size_t capb;
+};
+
+static void *nbg_vec_add(struct nbg_vec *v, size_t elsz, u32 count)
+{
+	size_t need = ((size_t)v->n + count) * elsz, capb;
+	void *np;
+
+	if ((u64)v->n + count > U32_MAX / 2)
+		return NULL;
+	if (need > v->capb || !v->p) {
+		capb = max(max(v->capb * 2, need), (size_t)64);
+		np = kvmalloc(capb, NBG_GFP);
+		if (!np)
+			return NULL;
+		if (v->n)
+			memcpy(np, v->p, (size_t)v->n * elsz);
+		kvfree(v->p);
+		v->p = np;
+		v->capb = capb;
+	}
+	np = (u8 *)v->p + (size_t)v->n * elsz;
+	v->n += count;
+	return np;
+}
+
+#define VEC(v, type)	((type *)(v).p)
+
+/*
+ * An open-addressing set of u32 values keyed by a 32-bit hash; equality is
+ * decided by the caller's callback, so one implementation deduplicates
+ * classes, group lists and local selectors.
+ */
+struct nbg_map {
+	u32 *val, *hash;
+	u32 mask, n;
+};
+
+struct nbg_build;
+typedef bool (*nbg_eq_t)(struct nbg_build *b, const void *key, u32 val);
+
+static int nbg_map_init(struct nbg_map *m, u32 want)
+{
+	u32 size = 16;
+
+	while (size < 2 * want)
+		size *= 2;
+	m->val = kvmalloc_array(size, sizeof(u32), NBG_GFP);
+	m->hash = kvmalloc_array(size, sizeof(u32), NBG_GFP);
+	if (!m->val || !m->hash)
+		return -ENOMEM;
+	memset(m->val, 0xff, size * sizeof(u32));
+	m->mask = size - 1;
+	m->n = 0;
+	return 0;
+}
+
+static void nbg_map_free(struct nbg_map *m)
+{
+	kvfree(m->val);
+	kvfree(m->hash);
+}
+
+static u32 nbg_map_find(struct nbg_build *b, const struct nbg_map *m, u32 h,
+			nbg_eq_t eq, const void *key)
+{
+	u32 i;
+
+	for (i = h & m->mask; m->val[i] != NBG_NONE; i = (i + 1) & m->mask)
+		if (m->hash[i] == h && eq(b, key, m->val[i]))
+			return m->val[i];
+	return NBG_NONE;
+}
+
+static void nbg_map_put(struct nbg_map *m, u32 h, u32 val)
+{
+	u32 i;
+
+	for (i = h & m->mask; m->val[i] != NBG_NONE; i = (i + 1) & m->mask)
+		;
+	m->val[i] = val;
+	m->hash[i] = h;
+	m->n++;
+}
+
+static int nbg_map_add(struct nbg_map *m, u32 h, u32 val)
+{
+	if (2 * (m->n + 1) > m->mask + 1) {
+		struct nbg_map bigger;
+		u32 i;
+
+		if (nbg_map_init(&bigger, m->mask + 1)) {
+			nbg_map_free(&bigger);
+			return -ENOMEM;
+		}
+		for (i = 0; i <= m->mask; i++)
+			if (m->val[i] != NBG_NONE)
+				nbg_map_put(&bigger, m->hash[i], m->val[i]);
+		nbg_map_free(m);
+		*m = bigger;
+	}
+	nbg_map_put(m, h, val);
+	return 0;
+}
+
+static u32 nbg_hash_u32s(const u32 *a, u32 n, u32 seed)
+{
+	u64 h = (seed + 1) * 0x9E3779B97F4A7C15ULL ^ n;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ a[i]) * 0xff51afd7ed558ccdULL;
+	return h >> 32;
+}
+
+static int nbg_u32_sort_unique(u32 *a, u32 n)
+{
+	u32 i, k = 0;
+
+	sort(a, n, sizeof(*a), nbg_u32_cmp, NULL);
+	for (i = 0; i < n; i++)
+		if (!k || a[i] != a[k - 1])
+			a[k++] = a[i];
+	return k;
+}
+
+/* A rule reaching remote addresses through an identity, group or node. */
+enum { NBG_VIA_IDENT, NBG_VIA_GROUP, NBG_VIA_NODE };
+
+struct nbg_via {
+	u32 dir_kind;		/* dir * 4 + kind */
+	u32 key;		/* identity index, group id or node index */
+	u32 rank;
+};
+
+static int nbg_via_cmp(const void *a, const void *b)
+{
+	const struct nbg_via *x = a, *y = b;
+
+	if (x->dir_kind != y->dir_kind)
+		return x->dir_kind < y->dir_kind ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* A prefix becoming a node: an identity's, a remote selector's, or both. */
+struct nbg_pent {
+	u8 fi, len;		/* family index, prefix length */
+	bool sel;		/* used by a remote selector */
+	u32 w[4];		/* address words, host order */
+	u32 ident;		/* owning identity index or NBG_NONE */
+};
+
+static int nbg_pent_cmp(const void *a, const void *b)
+{
+	const struct nbg_pent *x = a, *y = b;
+	u32 i;
+
+	if (x->fi != y->fi)
+		return x->fi < y->fi ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	for (i = 0; i < 4; i++)
+		if (x->w[i] != y->w[i])
+			return x->w[i] < y->w[i] ? -1 : 1;
+	return 0;
+}
+
+struct nbg_idmap {
+	u32 id, index;
+};
+
+static int nbg_idmap_cmp(const void *a, const void *b)
+{
+	return nbg_u32_cmp(a, b);	/* id is the first member */
+}
+
+struct nbg_build {
+	const struct nbg_ruleset_desc *d;
+	struct nbg_classifier *c;
+	const char *err;
+
+	/* what becomes the classifier's arrays */
+	struct nbg_vec nodes, idents, u32s, pfx, lsels, classes, subs, ptabs,
+		       iv_start, iv_rank;
+
+	u32 *rank_of;			/* rank of rules[i] */
+	struct nbg_rank *ranks;
+	u32 *rank_lsel;			/* local selector of a rank */
+	struct nbg_idmap *idmap;	/* identity id -> index, by id */
+	struct nbg_via *via;
+	u32 n_via;
+	u32 *parent, *psel;		/* per node, build-time */
+	u32 *ident_dcls;		/* per identity and direction */
+	u32 *ident_glist;		/* identity with the same group list */
+
+	struct nbg_map glist_map, lsel_map, memo_map, class_map;
+	struct nbg_vec memo;		/* u32 triples: dir, glist, psel */
+	struct nbg_vec class_ranks;	/* u32: every class's rank list */
+	struct nbg_vec class_roff;	/* u32 pairs: offset, count */
+	struct nbg_vec tmp, tmp2, tmp3;	/* scratch */
+};
+
+static u32 *nbg_words_vec(struct nbg_vec *v, const u32 *src, u32 n)
+{
+	u32 *p = nbg_vec_add(v, sizeof(u32), n);
+
+	if (p && n)
+		memcpy(p, src, n * sizeof(u32));
+	return p;
+}
+
+/* ---- ranks ---- */
+
+/* Sort key of a rule: denies first, then by id. */
+struct nbg_rkey {
+	u32 allow, id, index;
+};
+
+static int nbg_rkey_cmp(const void *a, const void *b)
+{
+	const struct nbg_rkey *x = a, *y = b;
+
+	if (x->allow != y->allow)
+		return x->allow < y->allow ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int nbg_build_ranks(struct nbg_build *b)
+{
+	const struct nbg_ruleset_desc *d = b->d;
+	u32 i, n = d->n_rules;
+	struct nbg_rkey *k;
+
+	b->ranks = kvmalloc_array(max(n, 1U), sizeof(*b->ranks), NBG_GFP);
+	b->rank_of = kvmalloc_array(max(n, 1U), sizeof(u32), NBG_GFP);
+	b->rank_lsel = kvmalloc_array(max(n, 1U), sizeof(u32), NBG_GFP);
+	k = kvmalloc_array(max(n, 1U), sizeof(*k), NBG_GFP);
+	if (!b->ranks || !b->rank_of || !b->rank_lsel || !k) {
+		kvfree(k);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		k[i].allow = d->rules[i].action != NBG_ACTION_DENY;
+		k[i].id = d->rules[i].id;
+		k[i].index = i;
+		if (!k[i].allow)
+			b->c->n_deny++;
+	}
+	sort(k, n, sizeof(*k), nbg_rkey_cmp, NULL);
+	for (i = 0; i < n; i++) {
+		b->ranks[i].index = k[i].index;
+		b->ranks[i].id = k[i].id;
+		b->rank_of[k[i].index] = i;
+	}
+	kvfree(k);
+	return 0;
+}
+
+/* ---- identities ---- */
+
+static bool nbg_glist_eq(struct nbg_build *b, const void *key, u32 val)
+{
+	const struct nbg_ident *a = key, *o = &VEC(b->idents, struct nbg_ident)[val];
+
+	return a->n_groups == o->n_groups &&
+	       !memcmp(VEC(b->u32s, u32) + a->groups,
+		       VEC(b->u32s, u32) + o->groups, a->n_groups * sizeof(u32));
+}
+
+/* Identities with equal group sets share one stored list. */
+static int nbg_build_idents(struct nbg_build *b)
+{
+	const struct nbg_ruleset_desc *d = b->d;
+	struct nbg_ident *id;
+	u32 i, n, h, same;
+	u32 *g;
+
+	b->idmap = kvmalloc_array(max(d->n_idents, 1U), sizeof(*b->idmap),
+				  NBG_GFP);
+	b->ident_glist = kvmalloc_array(max(d->n_idents, 1U), sizeof(u32),
+					NBG_GFP);
+	b->ident_dcls = kvmalloc_array(max(d->n_idents, 1U) * 2, sizeof(u32),
+				       NBG_GFP);
+	if (!b->idmap || !b->ident_glist || !b->ident_dcls ||
+	    nbg_map_init(&b->glist_map, 64) ||
+	    !nbg_vec_add(&b->idents, sizeof(*id), d->n_idents))
+		return -ENOMEM;
+	memset(b->ident_dcls, 0xff, max(d->n_idents, 1U) * 2 * sizeof(u32));
+	for (i = 0; i < d->n_idents; i++) {
+		const struct nbg_ident_desc *src = &d->idents[i];
+
+		b->idmap[i].id = src->id;
+		b->idmap[i].index = i;
+		g = nbg_words_vec(&b->u32s, src->groups, src->n_groups);
+		if (!g)
+			return -ENOMEM;
+		n = nbg_u32_sort_unique(g, src->n_groups);
+		id = &VEC(b->idents, struct nbg_ident)[i];
+		id->id = src->id;
+		id->groups = b->u32s.n - src->n_groups;
+		id->n_groups = n;
+		h = nbg_hash_u32s(g, n, 0);
+		same = nbg_map_find(b, &b->glist_map, h, nbg_glist_eq, id);
+		if (same != NBG_NONE) {
+			b->u32s.n -= src->n_groups;
+			id->groups = VEC(b->idents, struct nbg_ident)[same].groups;
+			b->ident_glist[i] = same;
+			continue;
+		}
+		b->u32s.n -= src->n_groups - n;
+		b->ident_glist[i] = i;
+		if (nbg_map_add(&b->glist_map, h, i))
+			return -ENOMEM;
+		if (!(i & 1023))
+			cond_resched();
+	}
+	sort(b->idmap, d->n_idents, sizeof(*b->idmap), nbg_idmap_cmp, NULL);
+	return 0;
+}
+
+static u32 nbg_ident_index(struct nbg_build *b, u32 id)
+{
+	struct nbg_idmap key = { .id = id }, *m;
+
+	m = bsearch(&key, b->idmap, b->d->n_idents, sizeof(*m),
+		    nbg_idmap_cmp);
+	return m ? m->index : NBG_NONE;
+}
+
+/* ---- nodes and the prefix tables ---- */
+
+static bool nbg_sel_is_any(const struct nbg_selector *s)
+{
+	return s->any || !(s->n_idents + s->n_groups + s->n_prefixes);
+}
+
+static const struct nbg_selector *nbg_remote_sel(const struct nbg_rule_desc *r)
+{
+	return r->direction == NBG_DIR_IN ? &r->src : &r->dst;
+}
+
+static const struct nbg_selector *nbg_local_sel(const struct nbg_rule_desc *r)
+{
+	return r->direction == NBG_DIR_IN ? &r->dst : &r->src;
+}
+
+static void nbg_pent_set(struct nbg_pent *e, const struct nbg_prefix *p,
+			 u32 ident)
+{
+	memset(e, 0, sizeof(*e));
+	e->fi = p->family == AF_INET6;
+	e->len = p->len;
+	nbg_words(p->addr.raw, e->fi ? 4 : 1, e->w);
+	e->ident = ident;
+	e->sel = ident == NBG_NONE;
+}
+
+static void nbg_lpm_add_len(struct nbg_lpm *t, u8 len)
+{
+	u32 i, j, bits;
+
+	for (i = 0; i < t->n_lens && t->lens[i] > len; i++)
+		;
+	if (i < t->n_lens && t->lens[i] == len)
+		return;
+	memmove(&t->lens[i + 1], &t->lens[i], t->n_lens - i);
+	memmove(&t->lmask[i + 1], &t->lmask[i],
+		(t->n_lens - i) * sizeof(t->lmask[0]));
+	t->lens[i] = len;
+	for (j = 0; j < 4; j++) {
+		bits = len > 32 * j ? min(len - 32 * j, 32U) : 0;
+		t->lmask[i][j] = bits ? ~0U << (32 - bits) : 0;
+	}
+	t->n_lens++;
+}
+
+static void nbg_lpm_insert(struct nbg_lpm *t, const struct nbg_pent *e,
+			   u32 node)
+{
+	u32 stride = t->kw + 2, h = nbg_hash(e->w, t->kw, e->len) & t->mask;
+	u32 *s;
+
+	for (;; h = (h + 1) & t->mask) {
+		s = t->slots + (size_t)h * stride;
+		if (s[t->kw + 1] == NBG_NONE)
+			break;
+	}
+	memcpy(s, e->w, t->kw * sizeof(u32));
+	s[t->kw] = e->len;
+	s[t->kw + 1] = node;
+	nbg_lpm_add_len(t, e->len);
+}
+
+static int nbg_lpm_alloc(struct nbg_classifier *c, u32 fi, u32 n)
+{
+	struct nbg_lpm *t = &c->lpm[fi];
+	u32 size = 4;
+
+	while (size < 2 * n)
+		size *= 2;
+	t->kw = fi ? 4 : 1;
+	t->mask = size - 1;
+	t->slots = kvmalloc_array(size, (t->kw + 2) * sizeof(u32), NBG_GFP);
+	if (!t->slots)
+		return -ENOMEM;
+	memset(t->slots, 0xff, (size_t)size * (t->kw + 2) * sizeof(u32));
+	c->mem += (size_t)size * (t->kw + 2) * sizeof(u32);
+	return 0;
+}
+
+/* Collect identity and remote-selector prefixes, one node per distinct one. */
+static int nbg_build_nodes(struct nbg_build *b)
+{
+	const struct nbg_ruleset_desc *d = b->d;
+	struct nbg_classifier *c = b->c;
+	struct nbg_pent *e;
+	u32 i, j, k, n = 0, per_fam[2] = { 0, 0 };
+
+	b->tmp.n = 0;
+	for (i = 0; i < d->n_idents; i++) {
+		for (j = 0; j < d->idents[i].n_prefixes; j++) {
+			e = nbg_vec_add(&b->tmp, sizeof(*e), 1);
+			if (!e)
+				return -ENOMEM;
+			nbg_pent_set(e, &d->idents[i].prefixes[j], i);
+		}
+	}
+	for (i = 0; i < d->n_rules; i++) {
+		const struct nbg_selector *s = nbg_remote_sel(&d->rules[i]);
+
+		if (nbg_sel_is_any(s))
+			continue;
+		for (j = 0; j < s->n_prefixes; j++) {
+			e = nbg_vec_add(&b->tmp, sizeof(*e), 1);
+			if (!e)
+				return -ENOMEM;
+			nbg_pent_set(e, &s->prefixes[j], NBG_NONE);
+		}
+	}
+	e = b->tmp.p;
+	sort(e, b->tmp.n, sizeof(*e), nbg_pent_cmp, NULL);
+	/* merge equal prefixes: validation ensured one identity at most */
+	for (i = 0; i < b->tmp.n; i++) {
+		if (n && !nbg_pent_cmp(&e[n - 1], &e[i])) {
+			e[n - 1].sel |= e[i].sel;
+			if (e[i].ident != NBG_NONE)
+				e[n - 1].ident = e[i].ident;
+			continue;
+		}
+		e[n++] = e[i];
+		per_fam[e[i].fi]++;
+	}
+	b->tmp.n = n;
+	for (k = 0; k < 2; k++)
+		if (nbg_lpm_alloc(c, k, per_fam[k]))
+			return -ENOMEM;
+	b->parent = kvmalloc_array(max(n, 1U), sizeof(u32), NBG_GFP);
+	b->psel = kvmalloc_array(max(n, 1U), sizeof(u32), NBG_GFP);
+	if (!b->parent || !b->psel ||
+	    !nbg_vec_add(&b->nodes, sizeof(struct nbg_node), n))
+		return -ENOMEM;
+	/*
+	 * Sorted by length, so every ancestor of a node is inserted before
+	 * it: the longest match at that moment is its parent.
+	 */
+	for (i = 0; i < n; i++) {
+		struct nbg_node *node = &VEC(b->nodes, struct nbg_node)[i];
+		struct nbg_lpm *t = &c->lpm[e[i].fi];
+		u32 p = nbg_lpm_find(t, e[i].w);
+
+		b->parent[i] = p;
+		node->ident = e[i].ident;
+		if (node->ident == NBG_NONE && p != NBG_NONE)
+			node->ident = VEC(b->nodes, struct nbg_node)[p].ident;
+		b->psel[i] = e[i].sel ? i : p != NBG_NONE ? b->psel[p] : NBG_NONE;
+		nbg_lpm_insert(t, &e[i], i);
+		if (!(i & 1023))
+			cond_resched();
+	}
+	return 0;
+}
+
+static u32 nbg_node_of(struct nbg_build *b, const struct nbg_prefix *p)
+{
+	const struct nbg_lpm *t = &b->c->lpm[p->family == AF_INET6];
+	struct nbg_pent e;
+
+	nbg_pent_set(&e, p, NBG_NONE);
+	return nbg_lpm_probe(t, e.w, e.len);
+}
+
+/* ---- local selectors ---- */
+
+static int nbg_prefix_cmp(const void *a, const void *b)
+{
+	const struct nbg_prefix *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->addr.raw, y->addr.raw, 16);
+}
+
+static bool nbg_lsel_eq(struct nbg_build *b, const void *key, u32 val)
+{
+	const struct nbg_lsel *a = key, *o = &VEC(b->lsels, struct nbg_lsel)[val];
+	const u32 *w = b->u32s.p;
+
+	return a->n_idents == o->n_idents && a->n_groups == o->n_groups &&
+	       a->n_pfx == o->n_pfx &&
+	       !memcmp(w + a->idents, w + o->idents, a->n_idents * 4) &&
+	       !memcmp(w + a->groups, w + o->groups, a->n_groups * 4) &&
+	       !memcmp(VEC(b->pfx, struct nbg_prefix) + a->pfx,
+		       VEC(b->pfx, struct nbg_prefix) + o->pfx,
+		       a->n_pfx * sizeof(struct nbg_prefix));
+}
+
+/* Canonical copy of a rule's local selector, shared with equal ones. */
+static int nbg_build_lsel(struct nbg_build *b, const struct nbg_selector *s,
+			  u32 *out)
+{
+	struct nbg_lsel ls;
+	struct nbg_prefix *p;
+	u32 *w, h, i, k, found, u32s_n = b->u32s.n, pfx_n = b->pfx.n;
+
+	if (nbg_sel_is_any(s)) {
+		*out = NBG_NONE;
+		return 0;
+	}
+	w = nbg_words_vec(&b->u32s, s->idents, s->n_idents);
+	if (!w)
+		return -ENOMEM;
+	ls.idents = u32s_n;
+	ls.n_idents = nbg_u32_sort_unique(w, s->n_idents);
+	b->u32s.n = ls.idents + ls.n_idents;
+	w = nbg_words_vec(&b->u32s, s->groups, s->n_groups);
+	if (!w)
+		return -ENOMEM;
+	ls.groups = b->u32s.n - s->n_groups;
+	ls.n_groups = nbg_u32_sort_unique(w, s->n_groups);
+	b->u32s.n = ls.groups + ls.n_groups;
+	p = nbg_vec_add(&b->pfx, sizeof(*p), s->n_prefixes);
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; i < s->n_prefixes; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].family = s->prefixes[i].family;
+		p[i].len = s->prefixes[i].len;
+		memcpy(p[i].addr.raw, s->prefixes[i].addr.raw,
+		       p[i].family == AF_INET ? 4 : 16);
+	}
+	sort(p, s->n_prefixes, sizeof(*p), nbg_prefix_cmp, NULL);
+	for (i = 0, k = 0; i < s->n_prefixes; i++)
+		if (!k || nbg_prefix_cmp(&p[k - 1], &p[i]))
+			p[k++] = p[i];
+	ls.pfx = pfx_n;
+	ls.n_pfx = k;
+	b->pfx.n = pfx_n + k;
+
+	h = nbg_hash_u32s(VEC(b->u32s, u32) + u32s_n, b->u32s.n - u32s_n,
+			  ls.n_idents * 31 + ls.n_pfx);
+	for (i = 0; i < k; i++)
+		h = nbg_hash_u32s((const u32 *)&p[i], sizeof(p[i]) / 4, h);
+	found = nbg_map_find(b, &b->lsel_map, h, nbg_lsel_eq, &ls);
+	if (found != NBG_NONE) {
+		b->u32s.n = u32s_n;
+		b->pfx.n = pfx_n;
+		*out = found;
+		return 0;
+	}
+	*out = b->lsels.n;
+	if (!nbg_vec_add(&b->lsels, sizeof(ls), 1) ||
+	    nbg_map_add(&b->lsel_map, h, *out))
+		return -ENOMEM;
+	VEC(b->lsels, struct nbg_lsel)[*out] = ls;
+	return 0;
+}
+
+/* ---- which rules reach which remote addresses ---- */
+
+static int nbg_add_via(struct nbg_build *b, u32 dir, u32 kind, u32 key,
+		       u32 rank)
+{
+	struct nbg_via *v = nbg_vec_add(&b->tmp, sizeof(*v), 1);
+
+	if (!v)
+		return -ENOMEM;
+	v->dir_kind = dir * 4 + kind;
+	v->key = key;
+	v->rank = rank;
+	return 0;
+}
+
+static int nbg_build_via(struct nbg_build *b)
+{
+	const struct nbg_ruleset_desc *d = b->d;
+	u32 i, j, rank, dir;
+	int ret;
+
+	b->tmp.n = 0;
+	if (nbg_map_init(&b->lsel_map, 64))
+		return -ENOMEM;
 	for (i = 0; i < d->n_rules; i++) {
 		const struct nbg_rule_desc *r = &d->rules[i];
+		const struct nbg_selector *s = nbg_remote_sel(r);
 
-		if (best && (best->action > r->action ||
-			     (best->action == r->action && best->id < r->id)))
+		rank = b->rank_of[i];
+		dir = r->direction;
+		ret = nbg_build_lsel(b, nbg_local_sel(r), &b->rank_lsel[rank]);
+		if (ret)
+			return ret;
+		if (nbg_sel_is_any(s)) {
+			ret = nbg_add_via(b, dir, 3, 0, rank);
+			if (ret)
+				return ret;
 			continue;
-		if (!nbg_rule_has(r, p, sid, did))
+		}
+		for (j = 0; j < s->n_idents; j++) {
+			ret = nbg_add_via(b, dir, NBG_VIA_IDENT,
+					  nbg_ident_index(b, s->idents[j]), rank);
+			if (ret)
+				return ret;
+		}
+		for (j = 0; j < s->n_groups; j++) {
+			ret = nbg_add_via(b, dir, NBG_VIA_GROUP, s->groups[j],
+					  rank);
+			if (ret)
+				return ret;
+		}
+		for (j = 0; j < s->n_prefixes; j++) {
+			ret = nbg_add_via(b, dir, NBG_VIA_NODE,
+					  nbg_node_of(b, &s->prefixes[j]), rank);
+			if (ret)
+				return ret;
+		}
+		if (!(i & 1023))
+			cond_resched();
+	}
+	sort(b->tmp.p, b->tmp.n, sizeof(struct nbg_via), nbg_via_cmp, NULL);
+	b->via = b->tmp.p;
+	b->n_via = b->tmp.n;
+	b->tmp.p = NULL;
+	b->tmp.n = 0;
+	b->tmp.capb = 0;
+	return 0;
+}
+
+/* Append the ranks of rules reaching (dir, kind, key) to tmp. */
+static int nbg_via_ranks(struct nbg_build *b, u32 dir, u32 kind, u32 key)
+{
+	struct nbg_via k = { dir * 4 + kind, key, 0 };
+	u32 lo = 0, hi = b->n_via, *out;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (nbg_via_cmp(&b->via[mid], &k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < b->n_via && b->via[lo].dir_kind == k.dir_kind &&
+	       b->via[lo].key == key; lo++) {
+		out = nbg_vec_add(&b->tmp, sizeof(u32), 1);
+		if (!out)
+			return -ENOMEM;
+		*out = b->via[lo].rank;
+	}
+	return 0;
+}
+
+/* ---- compiling a class ---- */
+
+/* Rule of a rank, as the subtable compiler sorts them. */
+struct nbg_crule {
+	u32 lsel, proto, rank;
+};
+
+static int nbg_crule_cmp(const void *a, const void *b)
+{
+	const struct nbg_crule *x = a, *y = b;
+
+	if (x->lsel != y->lsel)
+		return x->lsel < y->lsel ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+static int nbg_sub_cmp(const void *a, const void *b)
+{
+	const struct nbg_sub *x = a, *y = b;
+
+	return x->min_rank < y->min_rank ? -1 : x->min_rank > y->min_rank;
+}
+
+static u32 nbg_find_start(const u32 *s, u32 n, u32 x)
+{
+	u32 lo = 0, hi = n;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (s[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static u32 nbg_dsu_find(u32 *next, u32 i)
+{
+	while (next[i] != i) {
+		next[i] = next[next[i]];
+		i = next[i];
+	}
+	return i;
+}
+
+/*
+ * Port intervals for rules @cr[0..n) of one protocol, best rank first.
+ * Each rule paints the still unpainted elementary intervals it covers; a
+ * union-find "next unpainted" pointer makes that near-linear.
+ */
+static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
+			  u32 n, struct nbg_ptab *pt)
+{
+	const struct nbg_rule_desc *r;
+	u32 i, j, k, ne, *starts, *paint, *next, lo, end;
+	u16 *os;
+	u32 *orank;
+
+	/* rules after one covering all ports can never win */
+	for (i = 0; i < n; i++)
+		if (!b->d->rules[b->ranks[cr[i].rank].index].n_ports) {
+			n = i + 1;
+			break;
+		}
+	b->tmp2.n = 0;
+	if (!nbg_vec_add(&b->tmp2, sizeof(u32), 1))
+		return -ENOMEM;
+	VEC(b->tmp2, u32)[0] = 0;
+	for (i = 0; i < n; i++) {
+		r = &b->d->rules[b->ranks[cr[i].rank].index];
+		for (j = 0; j < r->n_ports; j++) {
+			u32 *s = nbg_vec_add(&b->tmp2, sizeof(u32), 2);
+
+			if (!s)
+				return -ENOMEM;
+			s[0] = r->ports[j].lo;
+			s[1] = r->ports[j].hi + 1U;
+		}
+	}
+	starts = b->tmp2.p;
+	ne = nbg_u32_sort_unique(starts, b->tmp2.n);
+	if (starts[ne - 1] == 65536)
+		ne--;
+	b->tmp2.n = ne;
+	b->tmp3.n = 0;
+	paint = nbg_vec_add(&b->tmp3, sizeof(u32), 2 * ne + 1);
+	if (!paint)
+		return -ENOMEM;
+	starts = b->tmp2.p;
+	next = paint + ne;
+	for (i = 0; i < ne; i++) {
+		paint[i] = NBG_NONE;
+		next[i] = i;
+	}
+	next[ne] = ne;
+	for (i = 0; i < n; i++) {
+		struct nbg_port_range all = { 0, 65535 };
+		const struct nbg_port_range *pr;
+		u32 np;
+
+		r = &b->d->rules[b->ranks[cr[i].rank].index];
+		pr = r->n_ports ? r->ports : &all;
+		np = r->n_ports ? r->n_ports : 1;
+		for (j = 0; j < np; j++) {
+			lo = nbg_find_start(starts, ne, pr[j].lo);
+			end = nbg_find_start(starts, ne, pr[j].hi + 1U);
+			for (k = nbg_dsu_find(next, lo); k < end;
+			     k = nbg_dsu_find(next, k)) {
+				paint[k] = cr[i].rank;
+				next[k] = k + 1;
+			}
+		}
+	}
+	/* merge neighbours with the same best rule */
+	pt->proto = cr[0].proto;
+	pt->iv = b->iv_start.n;
+	pt->n_iv = 0;
+	for (i = 0; i < ne; i++) {
+		if (i && paint[i] == paint[i - 1])
 			continue;
-		best = r;
-		v->rule_index = i;
+		os = nbg_vec_add(&b->iv_start, sizeof(u16), 1);
+		orank = nbg_vec_add(&b->iv_rank, sizeof(u32), 1);
+		if (!os || !orank)
+			return -ENOMEM;
+		*os = starts[i];
+		*orank = paint[i];
+		pt->n_iv++;
 	}
-	if (best) {
-		v->action = best->action;
-		v->rule_id = best->id;
+	return 0;
+}
+
+/* One subtable: rules @cr[0..n) sharing a local selector. */
+static int nbg_build_sub(struct nbg_build *b, const struct nbg_crule *cr,
+			 u32 n, struct nbg_sub *sub)
+{
+	struct nbg_ptab *pt;
+	u32 i, j;
+	int ret;
+
+	sub->lsel = cr[0].lsel;
+	sub->min_rank = NBG_NONE;
+	sub->any_rank = NBG_NONE;
+	sub->ptabs = b->ptabs.n;
+	sub->n_ptabs = 0;
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && cr[j].proto == cr[i].proto; j++)
+			sub->min_rank = min(sub->min_rank, cr[j].rank);
+		if (cr[i].proto == NBG_ANY_PROTO) {
+			sub->any_rank = cr[i].rank;
+			continue;
+		}
+		pt = nbg_vec_add(&b->ptabs, sizeof(*pt), 1);
+		if (!pt)
+			return -ENOMEM;
+		ret = nbg_build_ptab(b, cr + i, j - i, pt);
+		if (ret)
+			return ret;
+		sub->n_ptabs++;
 	}
+	return 0;
+}
+
+static bool nbg_class_eq(struct nbg_build *b, const void *key, u32 val)
+{
+	const u32 *k = key, *off = VEC(b->class_roff, u32) + 2 * val;
+
+	return k[0] == off[1] &&
+	       !memcmp(k + 1, VEC(b->class_ranks, u32) + off[0],
+		       k[0] * sizeof(u32));
+}
+
+/*
+ * The class for a sorted, duplicate-free rank list (in a scratch buffer
+ * laid out as count, ranks...); equal lists share one class.
+ */
+static int nbg_class_get(struct nbg_build *b, const u32 *key, u32 *out)
+{
+	u32 n = key[0], h = nbg_hash_u32s(key + 1, n, 7), ci, i, j, *w;
+	struct nbg_crule *cr;
+	struct nbg_class *cl;
+	struct nbg_sub *sub;
+	int ret;
+
+	ci = nbg_map_find(b, &b->class_map, h, nbg_class_eq, key);
+	if (ci != NBG_NONE) {
+		*out = ci;
+		return 0;
+	}
+	ci = b->classes.n;
+	w = nbg_vec_add(&b->class_roff, sizeof(u32), 2);
+	if (!w || !nbg_vec_add(&b->classes, sizeof(*cl), 1))
+		return -ENOMEM;
+	w[0] = b->class_ranks.n;
+	w[1] = n;
+	if (!nbg_words_vec(&b->class_ranks, key + 1, n) ||
+	    nbg_map_add(&b->class_map, h, ci))
+		return -ENOMEM;
+
+	cr = kvmalloc_array(max(n, 1U), sizeof(*cr), NBG_GFP);
+	if (!cr)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct nbg_rule_desc *r =
+			&b->d->rules[b->ranks[key[1 + i]].index];
+
+		cr[i].rank = key[1 + i];
+		cr[i].lsel = b->rank_lsel[cr[i].rank];
+		cr[i].proto = r->proto_any ? NBG_ANY_PROTO : r->proto;
+	}
+	sort(cr, n, sizeof(*cr), nbg_crule_cmp, NULL);
+	cl = &VEC(b->classes, struct nbg_class)[ci];
+	cl->subs = b->subs.n;
+	cl->n_subs = 0;
+	cl->min_rank = n ? key[1] : NBG_NONE;
+	ret = 0;
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && cr[j].lsel == cr[i].lsel; j++)
+			;
+		sub = nbg_vec_add(&b->subs, sizeof(*sub), 1);
+		if (!sub) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = nbg_build_sub(b, cr + i, j - i, sub);
+		if (ret)
+			break;
+		VEC(b->classes, struct nbg_class)[ci].n_subs++;
+	}
+	kvfree(cr);
+	if (ret)
+		return ret;
+	cl = &VEC(b->classes, struct nbg_class)[ci];
+	sort(VEC(b->subs, struct nbg_sub) + cl->subs, cl->n_subs,
+	     sizeof(struct nbg_sub), nbg_sub_cmp, NULL);
+	*out = ci;
+	return 0;
+}
+
+/* Turn tmp (ranks, any order, repeats) into a class. */
+static int nbg_class_from_tmp(struct nbg_build *b, u32 *out)
+{
+	u32 n, *key;
+
+	key = nbg_vec_add(&b->tmp, sizeof(u32), 1);
+	if (!key)
+		return -ENOMEM;
+	/* rotate: the count goes first */
+	key = b->tmp.p;
+	n = b->tmp.n - 1;
+	memmove(key + 1, key, n * sizeof(u32));
+	key[0] = nbg_u32_sort_unique(key + 1, n);
+	return nbg_class_get(b, key, out);
+}
+
+/* ---- classes per node ---- */
+
+static bool nbg_memo_eq(struct nbg_build *b, const void *key, u32 val)
+{
+	return !memcmp(key, VEC(b->memo, u32) + 4 * val, 3 * sizeof(u32));
+}
+
+/* Rules reaching a node through its identity's groups and its prefixes. */
+static int nbg_node_gclass(struct nbg_build *b, u32 ni, u32 dir, u32 *out)
+{
+	const struct nbg_node *node = &VEC(b->nodes, struct nbg_node)[ni];
+	u32 key[3], h, found, i, p, *m;
+	const struct nbg_ident *id = NULL;
+	int ret;
+
+	key[0] = dir;
+	key[1] = NBG_NONE;
+	key[2] = b->psel[ni];
+	if (node->ident != NBG_NONE) {
+		key[1] = b->ident_glist[node->ident];
+		id = &VEC(b->idents, struct nbg_ident)[node->ident];
+	}
+	h = nbg_hash_u32s(key, 3, 3);
+	found = nbg_map_find(b, &b->memo_map, h, nbg_memo_eq, key);
+	if (found != NBG_NONE) {
+		*out = VEC(b->memo, u32)[4 * found + 3];
+		return 0;
+	}
+	b->tmp.n = 0;
+	for (i = 0; id && i < id->n_groups; i++) {
+		ret = nbg_via_ranks(b, dir, NBG_VIA_GROUP,
+				    VEC(b->u32s, u32)[id->groups + i]);
+		if (ret)
+			return ret;
+	}
+	for (p = b->psel[ni]; p != NBG_NONE;
+	     p = b->parent[p] == NBG_NONE ? NBG_NONE : b->psel[b->parent[p]]) {
+		ret = nbg_via_ranks(b, dir, NBG_VIA_NODE, p);
+		if (ret)
+			return ret;
+	}
+	ret = nbg_class_from_tmp(b, out);
+	if (ret)
+		return ret;
+	m = nbg_vec_add(&b->memo, sizeof(u32), 4);
+	if (!m)
+		return -ENOMEM;
+	memcpy(m, key, sizeof(key));
+	m[3] = *out;
+	return nbg_map_add(&b->memo_map, h, b->memo.n / 4 - 1);
+}
+
+static int nbg_build_classes(struct nbg_build *b)
+{
+	struct nbg_classifier *c = b->c;
+	struct nbg_node *node;
+	u32 i, dir, *dc;
+	u32 empty = 0;
+	int ret;
+
+	if (nbg_map_init(&b->class_map, 256) ||
+	    nbg_map_init(&b->memo_map, 256))
+		return -ENOMEM;
+	/* class 0: no rules */
+	ret = nbg_class_get(b, &empty, &i);
+	if (ret)
+		return ret;
+	for (dir = 0; dir < __NBG_DIR_MAX; dir++) {
+		b->tmp.n = 0;
+		ret = nbg_via_ranks(b, dir, 3, 0);
+		if (!ret)
+			ret = nbg_class_from_tmp(b, &c->wild[dir]);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < b->nodes.n; i++) {
+		for (dir = 0; dir < __NBG_DIR_MAX; dir++) {
+			ret = nbg_node_gclass(b, i, dir,
+					      &VEC(b->nodes, struct nbg_node)[i].cls[dir]);
+			if (ret)
+				return ret;
+			node = &VEC(b->nodes, struct nbg_node)[i];
+			node->dcls[dir] = 0;
+			if (node->ident == NBG_NONE)
+				continue;
+			dc = &b->ident_dcls[2 * node->ident + dir];
+			if (*dc == NBG_NONE) {
+				b->tmp.n = 0;
+				ret = nbg_via_ranks(b, dir, NBG_VIA_IDENT,
+						    node->ident);
+				if (!ret)
+					ret = nbg_class_from_tmp(b, dc);
+				if (ret)
+					return ret;
+			}
+			VEC(b->nodes, struct nbg_node)[i].dcls[dir] = *dc;
+		}
+		if (!(i & 1023))
+			cond_resched();
+	}
+	return 0;
+}
+
+/* ---- putting it together ---- */
+
+static const void *nbg_take(struct nbg_classifier *c, struct nbg_vec *v)
+{
+	void *p = v->p;
+
+	c->mem += v->capb;
+	v->p = NULL;
+	return p;
+}
+
+static void nbg_build_free(struct nbg_build *b)
+{
+	struct nbg_vec *vecs[] = {
+		&b->nodes, &b->idents, &b->u32s, &b->pfx, &b->lsels,
+		&b->classes, &b->subs, &b->ptabs, &b->iv_start, &b->iv_rank,
+		&b->memo, &b->class_ranks, &b->class_roff, &b->tmp, &b->tmp2,
+		&b->tmp3,
+	};
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(vecs); i++)
+		kvfree(vecs[i]->p);
+	kvfree(b->rank_of);
+	kvfree(b->ranks);
+	kvfree(b->rank_lsel);
+	kvfree(b->idmap);
+	kvfree(b->via);
+	kvfree(b->parent);
+	kvfree(b->psel);
+	kvfree(b->ident_dcls);
+	kvfree(b->ident_glist);
+	nbg_map_free(&b->glist_map);
+	nbg_map_free(&b->lsel_map);
+	nbg_map_free(&b->memo_map);
+	nbg_map_free(&b->class_map);
+}
+
+struct nbg_classifier *nbg_classifier_build(const struct nbg_ruleset_desc *d,
+					    const char **err)
+{
+	struct nbg_build b;
+	struct nbg_classifier *c;
+	int ret;
+
+	memset(&b, 0, sizeof(b));
+	c = kvzalloc(sizeof(*c), NBG_GFP);
+	if (!c) {
+		*err = "out of memory";
+		return NULL;
+	}
+	b.d = d;
+	b.c = c;
+	c->mem = sizeof(*c);
+	ret = nbg_build_ranks(&b);
+	if (!ret)
+		ret = nbg_build_idents(&b);
+	if (!ret)
+		ret = nbg_build_nodes(&b);
+	if (!ret)
+		ret = nbg_build_via(&b);
+	if (!ret)
+		ret = nbg_build_classes(&b);
+	if (ret) {
+		nbg_build_free(&b);
+		nbg_classifier_free(c);
+		*err = "out of memory";
+		return NULL;
+	}
+	c->nodes = nbg_take(c, &b.nodes);
+	c->idents = nbg_take(c, &b.idents);
+	c->u32s = nbg_take(c, &b.u32s);
+	c->pfx = nbg_take(c, &b.pfx);
+	c->lsels = nbg_take(c, &b.lsels);
+	c->classes = nbg_take(c, &b.classes);
+	c->subs = nbg_take(c, &b.subs);
+	c->ptabs = nbg_take(c, &b.ptabs);
+	c->iv_start = nbg_take(c, &b.iv_start);
+	c->iv_rank = nbg_take(c, &b.iv_rank);
+	c->ranks = b.ranks;
+	c->mem += (size_t)max(d->n_rules, 1U) * sizeof(*b.ranks);
+	b.ranks = NULL;
+	nbg_build_free(&b);
+	return c;
 }
