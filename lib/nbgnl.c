@@ -126,13 +126,6 @@ static void parse_extack(struct nbg_nl *nl, struct nlmsgerr *e)
 		 nla_len(tb[NLMSGERR_ATTR_MISS_TYPE]) >= 4)
 		snprintf(nl->extack, sizeof(nl->extack),
 			 "missing attribute %u", nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]));
-	if (tb[NLMSGERR_ATTR_OFFS] && nla_len(tb[NLMSGERR_ATTR_OFFS]) >= 4 &&
-	    nl->extack[0]) {
-		size_t n = strlen(nl->extack);
-
-		snprintf(nl->extack + n, sizeof(nl->extack) - n, " (at offset %u)",
-			 nla_get_u32(tb[NLMSGERR_ATTR_OFFS]));
-	}
 }
 
 static int cb_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)

@@ -30,3 +30,6 @@ $(B)/nbg-rawnl: selftests/tools/nbg-rawnl.c $(LIBNBG)
 	$(CC) $(CFLAGS) $(NL_CFLAGS) -o $@ $< $(NBG_LIBS)
 
 BINS += $(B)/nbctl $(B)/nbg-rawnl
+
+# End to end test of nbctl and nbg-rawnl against the module (in the VM).
+VM_TESTS += selftests/netns/nbctl_cli.sh
