@@ -47,3 +47,15 @@ $(B)/policy_bench: policy/tests/policy_bench.c $(LIBNBPOLICY) $(LIBNBG)
 BINS += $(B)/policy_bench
 
 VM_TESTS += selftests/netns/policy_access.sh
+
+# The host tests again under ASan + UBSan (separate objects).
+NBP_ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+NBP_ASAN_SRCS := $(NBP_SRCS) lib/desc.c lib/rulesfile.c
+$(B)/asan/policy_%: policy/tests/policy_%.c $(NBP_ASAN_SRCS) kmod/classifier.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(NBP_ASAN) -o $@ $< $(NBP_ASAN_SRCS) \
+		$(if $(filter diff,$*),kmod/classifier.c) -lyaml
+
+.PHONY: policy-asan
+policy-asan: $(B)/asan/policy_test $(B)/asan/policy_diff $(B)/asan/policy_fuzz
+	NBP_FUZZ_ITERS=1000 selftests/run-host.sh $^

@@ -114,7 +114,11 @@ int main(void)
 			pos = rnd(len);
 			switch (rnd(4)) {
 			case 0:
-				buf[pos] = "-:[]{}#,'\"&*!|>%@ \n\t0aZ/"[rnd(26)];
+			{
+				static const char sp[] = "-:[]{}#,'\"&*!|>%@ \n\t0aZ/";
+
+				buf[pos] = sp[rnd(sizeof(sp) - 1)];
+			}
 				break;
 			case 1:
 				if (len < base_len * 2) {

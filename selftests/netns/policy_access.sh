@@ -5,7 +5,7 @@
 # access matrix of alice (n1), bob (n2) and web (n3) towards n0 over
 # WireGuard, IPv4 and IPv6, must be exactly what the policy's tests:
 # section says. Then: the kernel's trace names the deciding rule, a broken
-# policy changes nothing, and revoking a rule cuts an open flow's peer off.
+# policy changes nothing, and a revoked rule stops that peer at once.
 source "$(dirname "$0")/lib.sh"
 
 POLICY=$NBG_ROOT/selftests/netns/policy_access.yaml
