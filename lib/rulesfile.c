@@ -33,6 +33,13 @@ struct idpos_vec {
 	size_t n, cap;
 };
 
+/* An identity's prefix and where it was written (duplicate claims). */
+struct pfxpos {
+	struct nbg_prefix p;
+	u32 owner;
+	unsigned int line, col;
+};
+
 struct parser {
 	const char *name;
 	char *err;
@@ -41,6 +48,8 @@ struct parser {
 	struct nbg_defaults *defs;
 	struct idpos_vec ident_ids, rule_ids, ident_refs;
 	unsigned int def_line[__NBG_DIR_MAX];
+	struct pfxpos *pfx;
+	size_t n_pfx, cap_pfx;
 	/* current statement */
 	struct tok *toks;
 	size_t ntoks, captoks;
@@ -152,6 +161,26 @@ static int expect_prefix(struct parser *p, struct nbg_prefix *pf)
 	return 0;
 }
 
+static int pfx_push(struct parser *p, const struct nbg_prefix *pf, u32 owner,
+		    const struct tok *t)
+{
+	if (p->n_pfx == p->cap_pfx) {
+		size_t cap = p->cap_pfx ? p->cap_pfx * 2 : 64;
+		struct pfxpos *n = realloc(p->pfx, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		p->pfx = n;
+		p->cap_pfx = cap;
+	}
+	p->pfx[p->n_pfx].p = *pf;
+	p->pfx[p->n_pfx].owner = owner;
+	p->pfx[p->n_pfx].line = t->line;
+	p->pfx[p->n_pfx].col = t->col;
+	p->n_pfx++;
+	return 0;
+}
+
 static bool valid_name(const char *s)
 {
 	size_t n = 0;
@@ -194,9 +223,13 @@ static int parse_identity(struct parser *p)
 	while (!at_end(p)) {
 		t = next(p);
 		if (!strcmp(t->s, "prefix")) {
+			struct tok *pt = peek(p);
+
 			ret = expect_prefix(p, &pf);
 			if (ret)
 				return ret;
+			if (pfx_push(p, &pf, id, pt))
+				return enomem(p);
 			if (i->n_prefixes >= NBG_MAX_PREFIXES)
 				return perr(p, t, "too many prefixes (at most %d)",
 					    NBG_MAX_PREFIXES);
@@ -530,6 +563,54 @@ static int check_dups(struct parser *p, struct idpos_vec *v, const char *what)
 	return 0;
 }
 
+static int cmp_pfxpos(const void *a, const void *b)
+{
+	const struct pfxpos *x = a, *y = b;
+	int c = nbg_prefix_cmp(&x->p, &y->p);
+
+	if (c)
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->col < y->col ? -1 : x->col > y->col;
+}
+
+/* The module maps a source address to one identity: two identities may
+ * not claim the same prefix (one identity repeating it is harmless). */
+static int check_prefix_owners(struct parser *p)
+{
+	const struct pfxpos *bad = NULL, *first = NULL;
+	size_t k, j;
+
+	qsort(p->pfx, p->n_pfx, sizeof(*p->pfx), cmp_pfxpos);
+	for (k = 1; k < p->n_pfx; k = j) {
+		/* [k-1, j) is a run of equal prefixes, in file order */
+		for (j = k; j < p->n_pfx && !nbg_prefix_cmp(&p->pfx[j].p, &p->pfx[k - 1].p); j++)
+			;
+		for (size_t m = k; m < j; m++) {
+			if (p->pfx[m].owner == p->pfx[k - 1].owner)
+				continue;
+			if (!bad || (p->pfx[m].line < bad->line ||
+				     (p->pfx[m].line == bad->line && p->pfx[m].col < bad->col))) {
+				bad = &p->pfx[m];
+				first = &p->pfx[k - 1];
+			}
+			break;
+		}
+		if (j == k)
+			j++;
+	}
+	if (bad) {
+		char buf[NBG_PREFIX_STRLEN];
+		struct tok t = { .line = bad->line, .col = bad->col };
+
+		return perr(p, &t, "prefix %s is already claimed by identity %u (line %u)",
+			    nbg_prefix_format(&bad->p, buf, sizeof(buf)), first->owner,
+			    first->line);
+	}
+	return 0;
+}
+
 static int check_refs(struct parser *p)
 {
 	const struct idpos *bad = NULL;
@@ -622,6 +703,8 @@ static int parse_all(struct parser *p, const char *buf, size_t len)
 		ret = check_dups(p, &p->rule_ids, "rule");
 	if (!ret)
 		ret = check_refs(p);
+	if (!ret)
+		ret = check_prefix_owners(p);
 	return ret;
 }
 
@@ -644,6 +727,7 @@ int nbg_rules_parse_string(const char *buf, size_t len, const char *name,
 	free(p.ident_ids.v);
 	free(p.rule_ids.v);
 	free(p.ident_refs.v);
+	free(p.pfx);
 	if (ret) {
 		nbg_desc_free(d);
 		if (defs)

@@ -125,6 +125,10 @@ static const struct err_case err_cases[] = {
 	  "t.rules:1:29: expected a port or port range after 'port'" },
 	{ "duplicate rule", "rule 5 allow\n\n# c\nrule 5 deny\n",
 	  "t.rules:4:6: duplicate rule id 5 (first on line 1)" },
+	{ "prefix claimed twice", "identity 1 a prefix 10.0.0.1/32 prefix 10.0.0.1\n"
+	  "identity 2 b prefix fd00::/64\nidentity 3 c prefix 10.0.0.1/32\n"
+	  "identity 4 d prefix fd00::/64\n",
+	  "t.rules:3:21: prefix 10.0.0.1/32 is already claimed by identity 1 (line 1)" },
 	{ "default bad dir", "default up allow\n",
 	  "t.rules:1:9: unexpected 'up': expected 'in' or 'out'" },
 	{ "default bad action", "default in drop\n",
