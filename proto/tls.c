@@ -467,7 +467,7 @@ int nbw_conn_pending(const struct nbw_conn *c)
 	size_t fl;
 	char e[8];
 
-	return SSL_pending(c->ssl) > 0 ||
+	return SSL_pending(c->ssl) > 0 || SSL_has_pending(c->ssl) ||
 	       (c->in.len && nbw_frame_check(c->in.data, c->in.len, &fl, e,
 					     sizeof(e)) != 0);
 }

@@ -20,7 +20,7 @@ pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	rm -rf "$T"
+	[[ -n $KEEP ]] && echo "# kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT
 
@@ -39,13 +39,17 @@ expect_not() { if grep -qE -- "$2" <<<"$3"; then not_ok "$1" "did not want /$2/ 
 $3"; else ok "$1"; fi; }
 
 start_server() { # DIR POLICY LOG -> sets PORT
-	"$NBMGMT" serve --dir "$1" --policy "$2" --listen 127.0.0.1:0 \
+	local before
+	before=$(grep -c "listening on" "$3" 2>/dev/null)
+	$NBMGMT_WRAP "$NBMGMT" serve --dir "$1" --policy "$2" --listen 127.0.0.1:0 \
 		--keepalive 2 >>"$3" 2>&1 &
 	SERVER_PID=$!
 	pids+=($!)
-	for _ in $(seq 100); do
-		PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$3" | tail -1)
-		[[ -n $PORT ]] && return 0
+	for _ in $(seq 400); do
+		if (($(grep -c "listening on" "$3") > ${before:-0})); then
+			PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$3" | tail -1)
+			return 0
+		fi
 		sleep 0.05
 	done
 	return 1
@@ -73,7 +77,7 @@ YAML
 cp "$T/policy.yaml" "$T/good.yaml"
 
 echo "KTAP version 1"
-echo "1..41"
+echo "1..42"
 
 out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
 ADMIN=$(tail -1 <<<"$out")
@@ -179,10 +183,10 @@ expect "server logged why it closed the bad clients" "closing: PROTOCOL: frame: 
 out=$("$CLIENT" -s 127.0.0.1:$PORT --ca "$T/other/ca.crt" enroll --key "$ADMIN" --hostname evil --out "$T/evil" 2>&1)
 expect "client trusting another CA refuses the server" "certificate verification failed|certificate verify failed" "$out"
 OTHERLOG=$T/other.log
-SAVED=$PORT
+SAVED=$PORT SAVED_PID=$SERVER_PID
 start_server "$T/other" "$T/policy.yaml" "$OTHERLOG"
 "$CLIENT" -s 127.0.0.1:$PORT --ca "$T/other/ca.crt" enroll --key "$("$NBMGMT" setup-key create --dir "$T/other")" --hostname web --out "$T/foreign" >/dev/null 2>&1
-PORT=$SAVED
+PORT=$SAVED SERVER_PID=$SAVED_PID
 cp "$T/srv/ca.crt" "$T/foreign/ca.crt"
 out=$(C login --state "$T/foreign" --maps 1)
 expect "server refuses a client certificate from another CA" "failed: " "$out"
@@ -201,6 +205,11 @@ else
 fi
 kill -HUP $SERVER_PID
 sleep 0.3
+if [[ $(grep -A20 SIGHUP "$LOG" | grep -c "rejected; keeping the previous policy") == 1 ]]; then
+	ok "SIGHUP with a bad policy: rejected and logged"
+else
+	not_ok "SIGHUP with a bad policy: rejected and logged" "$(tail -5 "$LOG")"
+fi
 out=$(C login --state "$T/laptop" --maps 1)
 expect "the old policy stays (after reload and SIGHUP)" "^peer web " "$out"
 sed 's/443/8443/' "$T/good.yaml" >"$T/policy.yaml"

@@ -33,6 +33,7 @@ static void hello(struct server *s, struct conn *c, const struct nbw_msg *m)
 	snprintf(r.software, sizeof(r.software), SOFTWARE);
 	conn_send(c, &r);
 	c->state = C_AUTH;
+	c->deadline = now_ms() + 10000;	/* ENROLL or LOGIN next */
 	dbg("%s: HELLO from '%s'", c->peer, m->software);
 }
 
