@@ -109,6 +109,32 @@ check_match "$out" "^generation [0-9]+$" "100000 rules load"
 check_match "$(nbg 0 show)" "^rules: +100000 " "100000 rules are in"
 n=$(nbg 0 rules dump | grep -c '^rule ')
 check_eq "$n" 100000 "dump returns 100000 rules"
+n=$(nbg 0 stats | grep -c '^rule [0-9]')
+check_eq "$n" 100000 "stats returns 100000 rules"
+check nbg 0 flush
+
+# Dumps racing with commits are retried and never mix two rulesets:
+# A has only allow rules, B only deny rules.
+awk 'BEGIN { for (i = 1; i <= 3000; i++) printf "rule %d allow in proto udp port %d\n", i, i }' >"$T/A"
+awk 'BEGIN { for (i = 1; i <= 3000; i++) printf "rule %d deny in proto udp port %d\n", i, i }' >"$T/B"
+( for i in 1 2 3 4 5 6 7 8; do
+	ip netns exec n0 nbctl rules load "$T/A" >/dev/null
+	ip netns exec n0 nbctl rules load "$T/B" >/dev/null
+  done ) &
+loader=$!
+mixed=0 dumps=0
+while kill -0 "$loader" 2>/dev/null; do
+	nbg 0 rules dump >"$T/dump" || fail "rules dump during loads"
+	a=$(grep -c ' allow in ' "$T/dump" || true)
+	d=$(grep -c ' deny in ' "$T/dump" || true)
+	dumps=$((dumps + 1))
+	if ! { ((a == 0)) || ((d == 0)); }; then
+		mixed=$((mixed + 1))
+		echo "    dump $dumps: $a allow and $d deny rules"
+	fi
+done
+wait "$loader" || fail "loads during dumps"
+check_eq "$mixed" 0 "none of $dumps dumps during 16 commits mixed two rulesets"
 check nbg 0 flush
 
 # Malformed requests are refused with a message and change nothing

@@ -33,3 +33,9 @@ BINS += $(B)/nbctl $(B)/nbg-rawnl
 
 # End to end test of nbctl and nbg-rawnl against the module (in the VM).
 VM_TESTS += selftests/netns/nbctl_cli.sh
+
+$(B)/json_test: selftests/unit/json_test.c tools/nbctl/json.c tools/nbctl/json.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ selftests/unit/json_test.c tools/nbctl/json.c
+
+HOST_TESTS += $(B)/json_test
