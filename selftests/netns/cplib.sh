@@ -23,6 +23,7 @@ cp_underlay() {
 	local i=0 n
 	rm -rf "$CP"
 	mkdir -p "$CP"
+	modprobe bridge 2>/dev/null || true
 	add_netns lan
 	ip -n lan link add br0 type bridge
 	ip -n lan link set br0 up
