@@ -1,0 +1,280 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Data-plane benchmark, run inside the test VM (selftests/vm/run.sh). For
+# every topology (a real WireGuard tunnel over veth; a plain veth pair) and
+# configuration it builds its own pair of namespaces, a client and a server,
+# so all filters stay loaded side by side and runs can be interleaved:
+#
+#   none      no filter
+#   nbguard   nbguard.ko guarding the server's interface, ruleset via nbctl
+#   nft       the same policy as NetBird-shaped nftables, via nft -f
+#   iptables  the same policy as linear iptables rules, via iptables-restore
+#
+# For each policy size it loads every filter (timing the loads), then runs
+# REPS rounds; each round visits every topology and configuration in a
+# rotating order and runs each measure for SECS seconds. Traffic comes from
+# the identity whose rules are the last two of the policy. Afterwards the
+# counters of nbguard, nft and iptables must show the measured rules were
+# hit; otherwise the benchmark fails. Results are "BENCH key=value" lines
+# that selftests/bench/run.sh turns into tables.
+#
+#   dataplane.sh [--sizes "10 1000"] [--reps N] [--secs S] [--topos "wg veth"]
+#                [--configs "none nbguard nft iptables"] [--measures "..."]
+#   measures: tcp (iperf3 Mbit/s), pps (UDP datagrams/s, established flow),
+#             rr (UDP request-response, median us), flows (UDP datagrams/s,
+#             each a new flow), cps (TCP connections/s)
+set -e
+set -o pipefail
+
+SIZES="10 1000 10000 100000"
+REPS=3
+SECS=2
+TOPOS="wg veth"
+CONFIGS="none nbguard nft iptables"
+MEASURES="tcp pps rr flows cps"
+IDENTS=10000
+NGROUPS=100
+PORT=5201		# iperf3; the load tool uses PORT+1
+while (($#)); do
+	case $1 in
+	--sizes) SIZES=$2; shift ;;
+	--reps) REPS=$2; shift ;;
+	--secs) SECS=$2; shift ;;
+	--topos) TOPOS=$2; shift ;;
+	--configs) CONFIGS=$2; shift ;;
+	--measures) MEASURES=$2; shift ;;
+	*) echo "dataplane.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if ! lsmod 2>/dev/null | grep -q '^nbguard ' && [[ ! -d /sys/module/nbguard ]]; then
+	echo "# nbguard.ko is not loaded: leaving out the nbguard configuration"
+	CONFIGS=$(sed 's/\bnbguard\b//' <<<"$CONFIGS")
+fi
+if [[ $CONFIGS == *nbguard* ]] && ! command -v nbctl >/dev/null; then
+	echo "# no nbctl: leaving out the nbguard configuration"
+	CONFIGS=$(sed 's/\bnbguard\b//' <<<"$CONFIGS")
+fi
+
+# The VM loads only what tests need at boot; nftables and iptables-nft
+# need these (busybox modprobe does not autoload on a netlink request).
+for m in nf_tables nft_ct nft_compat xt_conntrack xt_tcpudp; do
+	modprobe "$m" 2>/dev/null || true
+done
+
+W=/tmp/nbg-bench
+mkdir -p $W
+SRC=$(nbg-bench-gen -i $IDENTS addr)	# the traffic source's identity
+DST=100.127.0.1				# the server
+PIDS=()
+
+cleanup() {
+	set +e
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for t in $TOPOS; do
+		for c in $CONFIGS; do
+			ip netns pids "s-$t-$c" 2>/dev/null | xargs -r kill 2>/dev/null
+			ip netns del "c-$t-$c" 2>/dev/null
+			ip netns del "s-$t-$c" 2>/dev/null
+		done
+	done
+}
+trap cleanup EXIT
+
+now() { echo "${EPOCHREALTIME/,/.}"; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+s() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+iface_of() { [[ $1 == wg ]] && echo wg0 || echo nb0; }
+
+# A client and a server namespace; the measured link carries SRC -> DST.
+setup_pair() {
+	local t=$1 c=$2 cn=c-$1-$2 sn=s-$1-$2
+	ip netns add "$cn"
+	ip netns add "$sn"
+	s "$cn" ip link set lo up
+	s "$sn" ip link set lo up
+	if [[ $t == veth ]]; then
+		ip link add nb0 netns "$cn" type veth peer name nb0 netns "$sn"
+		s "$cn" ip addr add "$SRC" peer "$DST" dev nb0
+		s "$sn" ip addr add "$DST" peer "$SRC" dev nb0
+		s "$cn" ip link set nb0 up
+		s "$sn" ip link set nb0 up
+	else
+		local kc ks
+		kc=$(wg genkey)
+		ks=$(wg genkey)
+		ip link add ul0 netns "$cn" type veth peer name ul0 netns "$sn"
+		s "$cn" ip addr add 10.0.0.1/24 dev ul0
+		s "$sn" ip addr add 10.0.0.2/24 dev ul0
+		s "$cn" ip link set ul0 up
+		s "$sn" ip link set ul0 up
+		s "$cn" ip link add wg0 type wireguard
+		s "$sn" ip link add wg0 type wireguard
+		s "$cn" wg set wg0 private-key <(echo "$kc") listen-port 51820 \
+			peer "$(wg pubkey <<<"$ks")" endpoint 10.0.0.2:51820 \
+			allowed-ips "$DST/32"
+		s "$sn" wg set wg0 private-key <(echo "$ks") listen-port 51820 \
+			peer "$(wg pubkey <<<"$kc")" endpoint 10.0.0.1:51820 \
+			allowed-ips "$SRC/32"
+		s "$cn" ip addr add "$SRC" peer "$DST" dev wg0
+		s "$sn" ip addr add "$DST" peer "$SRC" dev wg0
+		s "$cn" ip link set wg0 up
+		s "$sn" ip link set wg0 up
+	fi
+	if [[ $c == nbguard ]]; then
+		if [[ $t == wg ]]; then
+			s "$sn" nbctl dev add wg0
+		else
+			s "$sn" nbctl dev add nb0 --any-kind
+		fi
+	fi
+	s "$sn" iperf3 -s -p $PORT -D >/dev/null
+	s "$sn" nbg-bench-load server -p $((PORT + 1)) &
+	PIDS+=($!)
+}
+
+# load_filter TOPO CONFIG N: installs the policy of N rules, prints timings.
+load_filter() {
+	local t=$1 c=$2 n=$3 sn=s-$1-$2 f t0 secs kb0 kb
+	local ifc
+	ifc=$(iface_of "$t")
+	case $c in
+	none) return 0 ;;
+	nbguard)
+		f=$W/rules-$n.txt
+		[[ -f $f ]] || nbg-bench-gen -n "$n" -i $IDENTS -g $NGROUPS -p $PORT nbctl >"$f"
+		kb0=$(slab_kb); t0=$(now)
+		s "$sn" nbctl rules load "$f" >/dev/null
+		secs=$(elapsed "$t0"); kb=$(( $(slab_kb) - kb0 ))
+		local mem
+		mem=$(s "$sn" nbctl --json show 2>/dev/null | jq -r '.mem_bytes')
+		t0=$(now)
+		s "$sn" nbctl rules dump >/dev/null
+		echo "BENCH load topo=$t tool=nbguard rules=$n load_s=$secs dump_s=$(elapsed "$t0") slab_kb=$kb mem_bytes=${mem:-na}"
+		;;
+	nft)
+		f=$W/nft-$ifc-$n.nft
+		[[ -f $f ]] || nbg-bench-gen -n "$n" -i $IDENTS -g $NGROUPS -p $PORT -I "$ifc" nft >"$f"
+		kb0=$(slab_kb); t0=$(now)
+		s "$sn" nft -f "$f"
+		secs=$(elapsed "$t0"); kb=$(( $(slab_kb) - kb0 ))
+		t0=$(now)
+		s "$sn" nft list ruleset >/dev/null
+		echo "BENCH load topo=$t tool=nft rules=$n load_s=$secs dump_s=$(elapsed "$t0") slab_kb=$kb"
+		;;
+	iptables)
+		f=$W/ipt-$ifc-$n.rules
+		[[ -f $f ]] || nbg-bench-gen -n "$n" -i $IDENTS -g $NGROUPS -p $PORT -I "$ifc" iptables >"$f"
+		kb0=$(slab_kb); t0=$(now)
+		s "$sn" iptables-restore <"$f"
+		secs=$(elapsed "$t0"); kb=$(( $(slab_kb) - kb0 ))
+		t0=$(now)
+		s "$sn" iptables-save >/dev/null
+		echo "BENCH load topo=$t tool=iptables rules=$n load_s=$secs dump_s=$(elapsed "$t0") slab_kb=$kb"
+		;;
+	esac
+}
+
+# Counters of the measured rules; prints "allowed=P dropped=D".
+counters() {
+	local t=$1 c=$2 n=$3 sn=s-$1-$2
+	case $c in
+	nbguard)
+		s "$sn" nbctl --json stats | jq -r --argjson a $((n - 1)) --argjson b "$n" '
+			(map(select(.rule == $a or .rule == $b) | .packets) | add // 0) as $ok |
+			(map(select(.rule == "default" and .direction == "in") | .packets) | add // 0) as $drop |
+			"allowed=\($ok) dropped=\($drop)"'
+		;;
+	nft)
+		s "$sn" nft list chain ip netbird netbird-acl-input-rules | awk '
+			/dport 5201-5202/ { for (i = 1; i < NF; i++) if ($i == "packets") ok += $(i + 1) }
+			/drop/ { for (i = 1; i < NF; i++) if ($i == "packets") drop += $(i + 1) }
+			/established/ { for (i = 1; i < NF; i++) if ($i == "packets") ct += $(i + 1) }
+			END { printf "allowed=%d dropped=%d ct_established=%d\n", ok, drop, ct }'
+		;;
+	iptables)
+		s "$sn" iptables -L NETBIRD-ACL-INPUT -v -x -n | awk '
+			/dpts:5201:5202/ { ok += $1 }
+			$3 == "DROP" { drop += $1 }
+			/RELATED,ESTABLISHED/ { ct += $1 }
+			END { printf "allowed=%d dropped=%d ct_established=%d\n", ok, drop, ct }'
+		;;
+	none) echo "allowed=na dropped=na" ;;
+	esac
+}
+
+# measure TOPO CONFIG WHAT: prints the value, or fails.
+measure() {
+	local cn=c-$1-$2 out
+	case $3 in
+	tcp)
+		# iperf3 takes whole seconds (and 0 means forever).
+		local secs
+		secs=$(awk -v s="$SECS" 'BEGIN { s = int(s + 0.5); print s < 1 ? 1 : s }')
+		out=$(s "$cn" timeout $((secs + 15)) iperf3 -c $DST -p $PORT -t "$secs" -f m 2>&1) || {
+			echo "# iperf3 $1/$2: $out" >&2; return 1; }
+		awk '/receiver/ { for (i = 1; i < NF; i++) if ($(i + 1) == "Mbits/sec") v = $i } END { if (v == "") exit 1; print v }' <<<"$out"
+		;;
+	pps) s "$cn" timeout 30 nbg-bench-load udp-rate -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/^udp_pps=\([0-9.]*\).*/\1/p' ;;
+	rr) s "$cn" timeout 30 nbg-bench-load udp-rr -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/.*udp_rr_us=\([0-9.]*\).*/\1/p' ;;
+	flows) s "$cn" timeout 30 nbg-bench-load udp-flows -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/^udp_flows_ps=\([0-9.]*\).*/\1/p' ;;
+	cps) s "$cn" timeout 30 nbg-bench-load tcp-crr -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/^tcp_cps=\([0-9.]*\).*/\1/p' ;;
+	esac
+}
+
+echo "BENCH env kernel=$(uname -r) cpus=$(nproc) iptables=\"$(iptables -V 2>&1)\" nft=\"$(nft -v 2>&1)\""
+t0=$(now)
+for t in $TOPOS; do
+	for c in $CONFIGS; do
+		setup_pair "$t" "$c"
+	done
+done
+sleep 1
+echo "# namespaces up in $(elapsed "$t0")s: topologies $TOPOS, configurations $CONFIGS"
+
+rc=0
+for n in $SIZES; do
+	for t in $TOPOS; do
+		for c in $CONFIGS; do
+			load_filter "$t" "$c" "$n"
+		done
+	done
+	cfgs=($CONFIGS)
+	for ((r = 1; r <= REPS; r++)); do
+		for t in $TOPOS; do
+			# Rotate the order each round so no configuration always
+			# runs first (caches, timer drift on a shared host).
+			for ((k = 0; k < ${#cfgs[@]}; k++)); do
+				c=${cfgs[$(( (k + r - 1) % ${#cfgs[@]} ))]}
+				line="BENCH dp topo=$t cfg=$c rules=$n rep=$r"
+				for m in $MEASURES; do
+					if v=$(measure "$t" "$c" "$m") && [[ -n $v ]]; then
+						line+=" $m=$v"
+					else
+						line+=" $m=fail"
+						rc=1
+					fi
+				done
+				echo "$line"
+			done
+		done
+	done
+	# The measured traffic must have been allowed by the measured rules.
+	for t in $TOPOS; do
+		for c in $CONFIGS; do
+			[[ $c == none ]] && continue
+			cnt=$(counters "$t" "$c" "$n")
+			echo "BENCH check topo=$t cfg=$c rules=$n $cnt"
+			ok=$(sed -n 's/.*allowed=\([0-9]*\).*/\1/p' <<<"$cnt")
+			if [[ -z $ok || $ok -lt 100 ]]; then
+				echo "# $t/$c at $n rules: the measured rules counted ${ok:-nothing}: traffic was not allowed by them" >&2
+				rc=1
+			fi
+		done
+	done
+done
+exit $rc
