@@ -19,3 +19,9 @@ $(B)/nbg-bench-load: selftests/bench/bench_load.c
 .PHONY: bench-smoke
 bench-smoke: all
 	selftests/bench/run.sh --smoke
+
+# Compile time through the policy library (host only: not in BINS, so the
+# VM image does not carry it and `make all` does not need policy/ to build).
+$(B)/bench/nbg-bench-compile: selftests/bench/bench_compile.c $(LIBNBPOLICY) $(LIBNBG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(NBP_LIBS)

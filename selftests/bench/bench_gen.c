@@ -172,27 +172,22 @@ static void gen_yaml(const struct gen *g, FILE *f)
 {
 	char a[32];
 
-	fprintf(f, "# nbg-bench-gen: %lu peers, %lu groups, %lu rules\n",
-		g->n_idents, g->n_groups, g->n_rules);
-	fprintf(f, "groups:\n");
+	fprintf(f, "# nbg-bench-gen: %lu peers, %lu groups, %lu rules\n"
+		"version: 1\ngroups:\n", g->n_idents, g->n_groups, g->n_rules);
 	for (unsigned long j = 1; j <= g->n_groups; j++)
-		fprintf(f, "  - name: g%lu\n", j);
+		fprintf(f, "  - g%lu\n", j);
 	fprintf(f, "peers:\n");
 	for (unsigned long k = 1; k <= g->n_idents; k++) {
 		addr(k, a, sizeof(a));
-		fprintf(f, "  - name: p%lu\n    address: %s\n    groups: [g%lu]\n",
+		fprintf(f, "  - {name: p%lu, addresses: [%s], groups: [g%lu]}\n",
 			k, a, k % g->n_groups + 1);
 	}
 	fprintf(f, "rules:\n");
-	for (unsigned long i = 0; i < g->n_rules; i++) {
-		const char *p = (i & 1) ? "udp" : "tcp";
-
-		fprintf(f, "  - name: r%lu\n    action: allow\n"
-			"    sources: [g%lu]\n    destinations: [g%lu]\n"
-			"    protocol: %s\n    ports: [%lu]\n", i + 1,
-			i % g->n_groups + 1, (i * 7 + 3) % g->n_groups + 1, p,
-			BASE_PORT + i / 2);
-	}
+	for (unsigned long i = 0; i < g->n_rules; i++)
+		fprintf(f, "  - {name: r%lu, action: allow, sources: [group:g%lu], "
+			"destinations: [group:g%lu], protocol: %s, ports: [%lu]}\n",
+			i + 1, i % g->n_groups + 1, (i * 7 + 3) % g->n_groups + 1,
+			(i & 1) ? "udp" : "tcp", BASE_PORT + i / 2);
 }
 
 static void usage(FILE *f)
