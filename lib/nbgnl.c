@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -956,6 +957,9 @@ int nbg_nl_dump_ruleset(struct nbg_nl *nl, struct nbg_ruleset_desc *d, u64 *gen)
 		nbg_desc_free(d);
 		ret = dump_once(nl, d, &g);
 	} while (ret == -EAGAIN && ++tries < DUMP_RETRIES);
+	/* Tests set NBG_NL_DEBUG to see that the retry path was taken. */
+	if (tries && getenv("NBG_NL_DEBUG"))
+		fprintf(stderr, "nbgnl: ruleset dump restarted %d time(s)\n", tries);
 	if (ret) {
 		nbg_desc_free(d);
 		if (ret == -EAGAIN)

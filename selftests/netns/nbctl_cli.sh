@@ -124,7 +124,7 @@ awk 'BEGIN { for (i = 1; i <= 3000; i++) printf "rule %d deny in proto udp port 
 loader=$!
 mixed=0 dumps=0
 while kill -0 "$loader" 2>/dev/null; do
-	nbg 0 rules dump >"$T/dump" || fail "rules dump during loads"
+	NBG_NL_DEBUG=1 nbg 0 rules dump >"$T/dump" 2>>"$T/retries" || fail "rules dump during loads"
 	a=$(grep -c ' allow in ' "$T/dump" || true)
 	d=$(grep -c ' deny in ' "$T/dump" || true)
 	dumps=$((dumps + 1))
@@ -135,6 +135,7 @@ while kill -0 "$loader" 2>/dev/null; do
 done
 wait "$loader" || fail "loads during dumps"
 check_eq "$mixed" 0 "none of $dumps dumps during 16 commits mixed two rulesets"
+echo "    dumps restarted: $(grep -c restarted "$T/retries" || true) of $dumps"
 check nbg 0 flush
 
 # Malformed requests are refused with a message and change nothing
