@@ -399,7 +399,15 @@ struct nbg_sub {
 struct nbg_ptab {
 	u32 proto;
 	u32 iv, n_iv;		/* in iv_start[] / iv_rank[] */
+	u32 bkt;		/* 257 entries in iv_bkt[], or NBG_NONE */
 };
+
+/*
+ * Tables with more intervals than this get a bucket index by the port's
+ * high byte: iv_bkt[bkt + h] is the interval holding port h * 256, so the
+ * binary search only covers one bucket.
+ */
+#define NBG_BKT_MIN	16
 
 struct nbg_rank {
 	u32 index;		/* in the description's rules[] */
@@ -408,7 +416,8 @@ struct nbg_rank {
 
 struct nbg_classifier {
 	struct nbg_lpm lpm[2];	/* IPv4, IPv6 */
-	u32 wild[__NBG_DIR_MAX];
+	u32 wild[__NBG_DIR_MAX];	/* remote-any rules alone */
+	u32 wild_sep[__NBG_DIR_MAX];	/* same, or 0 if merged into classes */
 	u32 n_deny;		/* ranks below this are deny rules */
 	const struct nbg_node *nodes;
 	const struct nbg_ident *idents;
@@ -420,6 +429,7 @@ struct nbg_classifier {
 	const struct nbg_ptab *ptabs;
 	const u16 *iv_start;
 	const u32 *iv_rank;
+	const u32 *iv_bkt;
 	const struct nbg_rank *ranks;
 	size_t mem;
 };
@@ -445,35 +455,57 @@ static __always_inline u32 nbg_hash(const u32 *w, u32 kw, u32 len)
 	return h >> 32;
 }
 
+/* @kw is a constant at every call site, so each family gets its own code. */
 static __always_inline u32 nbg_lpm_probe(const struct nbg_lpm *t,
-					 const u32 *key, u32 len)
+					 const u32 *key, u32 len, u32 kw)
 {
-	u32 stride = t->kw + 2, h = nbg_hash(key, t->kw, len) & t->mask;
+	u32 h = nbg_hash(key, kw, len) & t->mask;
 	const u32 *s;
 
 	for (;; h = (h + 1) & t->mask) {
-		s = t->slots + (size_t)h * stride;
-		if (s[t->kw + 1] == NBG_NONE)
+		s = t->slots + (size_t)h * (kw + 2);
+		if (s[kw + 1] == NBG_NONE)
 			return NBG_NONE;
-		if (s[t->kw] == len && s[0] == key[0] &&
-		    (t->kw == 1 || !memcmp(s + 1, key + 1, 3 * sizeof(u32))))
-			return s[t->kw + 1];
+		if (s[kw] == len && s[0] == key[0] &&
+		    (kw == 1 || (s[1] == key[1] && s[2] == key[2] &&
+				 s[3] == key[3])))
+			return s[kw + 1];
 	}
+}
+
+static __always_inline u32 nbg_lpm_find_kw(const struct nbg_lpm *t,
+					   const u32 *w, u32 kw)
+{
+	u32 key[4], i, j, node;
+
+	for (i = 0; i < t->n_lens; i++) {
+		for (j = 0; j < kw; j++)
+			key[j] = w[j] & t->lmask[i][j];
+		node = nbg_lpm_probe(t, key, t->lens[i], kw);
+		if (node != NBG_NONE)
+			return node;
+	}
+	return NBG_NONE;
 }
 
 /* The node with the longest prefix containing @w, or NBG_NONE. */
 static u32 nbg_lpm_find(const struct nbg_lpm *t, const u32 *w)
 {
-	u32 key[4], i, j, node;
+	return t->kw == 1 ? nbg_lpm_find_kw(t, w, 1) : nbg_lpm_find_kw(t, w, 4);
+}
 
-	for (i = 0; i < t->n_lens; i++) {
-		for (j = 0; j < t->kw; j++)
-			key[j] = w[j] & t->lmask[i][j];
-		node = nbg_lpm_probe(t, key, t->lens[i]);
-		if (node != NBG_NONE)
-			return node;
+/* The node of a packet address (4 or 16 bytes, network order). */
+static __always_inline u32 nbg_lpm_addr(const struct nbg_classifier *c,
+					u8 family, const u8 *a)
+{
+	u32 w[4];
+
+	if (family == AF_INET) {
+		nbg_words(a, 1, w);
+		return nbg_lpm_find_kw(&c->lpm[0], w, 1);
 	}
-	return NBG_NONE;
+	nbg_words(a, 4, w);
+	return nbg_lpm_find_kw(&c->lpm[1], w, 4);
 }
 
 static bool nbg_prefix_has(const struct nbg_prefix *p, u8 family,
@@ -516,12 +548,13 @@ struct nbg_pctx {
 	u32 local_ident;
 };
 
-static bool nbg_lsel_has(const struct nbg_classifier *c, u32 li,
-			 struct nbg_pctx *x)
+/* Out of line: rare, and it would bloat the hot loop's register use. */
+static noinline bool nbg_lsel_has(const struct nbg_classifier *c, u32 li,
+				  struct nbg_pctx *x)
 {
 	const struct nbg_lsel *ls = &c->lsels[li];
 	const struct nbg_ident *id;
-	u32 i, w[4];
+	u32 i;
 
 	for (i = 0; i < ls->n_pfx; i++)
 		if (nbg_prefix_has(&c->pfx[ls->pfx + i], x->p->family, x->local))
@@ -529,11 +562,8 @@ static bool nbg_lsel_has(const struct nbg_classifier *c, u32 li,
 	if (!ls->n_idents && !ls->n_groups)
 		return false;
 	if (!x->local_known) {
-		const struct nbg_lpm *t = &c->lpm[x->p->family == AF_INET6];
-		u32 node;
+		u32 node = nbg_lpm_addr(c, x->p->family, x->local);
 
-		nbg_words(x->local, t->kw, w);
-		node = nbg_lpm_find(t, w);
 		x->local_ident = node == NBG_NONE ? NBG_NONE :
 				 c->nodes[node].ident;
 		x->local_known = true;
@@ -557,6 +587,12 @@ static __always_inline u32 nbg_ptab_rank(const struct nbg_classifier *c,
 	const u16 *s = c->iv_start + pt->iv;
 	u32 lo = 0, n = pt->n_iv, half;
 
+	if (pt->bkt != NBG_NONE) {
+		const u32 *b = c->iv_bkt + pt->bkt + (port >> 8);
+
+		lo = b[0];
+		n = b[1] - lo + 1;
+	}
 	while (n > 1) {
 		half = n / 2;
 		if (s[lo + half] <= port)
@@ -566,19 +602,15 @@ static __always_inline u32 nbg_ptab_rank(const struct nbg_classifier *c,
 	return c->iv_rank[pt->iv + lo];
 }
 
-static u32 nbg_class_rank(const struct nbg_classifier *c, u32 ci,
-			  struct nbg_pctx *x, u32 best)
+static u32 nbg_class_rank(const struct nbg_classifier *c,
+			  const struct nbg_class *cl, struct nbg_pctx *x,
+			  u32 best)
 {
-	const struct nbg_class *cl = &c->classes[ci];
 	const struct nbg_sub *sub, *end;
 	u32 i, r;
 
-	if (cl->min_rank >= best)
-		return best;
 	sub = c->subs + cl->subs;
-	for (end = sub + cl->n_subs; sub < end; sub++) {
-		if (sub->min_rank >= best)
-			break;
+	for (end = sub + cl->n_subs; sub < end && sub->min_rank < best; sub++) {
 		if (sub->lsel != NBG_NONE && !nbg_lsel_has(c, sub->lsel, x))
 			continue;
 		r = sub->any_rank;
@@ -595,13 +627,21 @@ static u32 nbg_class_rank(const struct nbg_classifier *c, u32 ci,
 	return best;
 }
 
+/* Most classes cannot beat what is already found: skip them inline. */
+static __always_inline u32 nbg_class_best(const struct nbg_classifier *c,
+					  u32 ci, struct nbg_pctx *x, u32 best)
+{
+	const struct nbg_class *cl = &c->classes[ci];
+
+	return cl->min_rank < best ? nbg_class_rank(c, cl, x, best) : best;
+}
+
 void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 		  struct nbg_verdict *v)
 {
-	const struct nbg_node *node = NULL;
-	const struct nbg_lpm *t;
+	const struct nbg_node *node;
 	struct nbg_pctx x;
-	u32 w[4], ni, best, dir = p->direction;
+	u32 ni, best, dir = p->direction;
 
 	memset(v, 0, sizeof(*v));
 	if ((p->family != AF_INET && p->family != AF_INET6) ||
@@ -613,16 +653,18 @@ void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 	x.port = p->dport;
 	x.local_known = false;
 
-	t = &c->lpm[p->family == AF_INET6];
-	nbg_words(dir == NBG_DIR_IN ? p->saddr.raw : p->daddr.raw, t->kw, w);
-	ni = nbg_lpm_find(t, w);
-	best = nbg_class_rank(c, c->wild[dir], &x, NBG_NONE);
-	if (ni != NBG_NONE) {
+	ni = nbg_lpm_addr(c, p->family,
+			  dir == NBG_DIR_IN ? p->saddr.raw : p->daddr.raw);
+	if (ni == NBG_NONE) {
+		best = nbg_class_best(c, c->wild[dir], &x, NBG_NONE);
+	} else {
 		node = &c->nodes[ni];
 		if (node->ident != NBG_NONE)
 			v->ident_id = c->idents[node->ident].id;
-		best = nbg_class_rank(c, node->cls[dir], &x, best);
-		best = nbg_class_rank(c, node->dcls[dir], &x, best);
+		/* wild_sep is the empty class when wildcards were merged */
+		best = nbg_class_best(c, node->cls[dir], &x, NBG_NONE);
+		best = nbg_class_best(c, node->dcls[dir], &x, best);
+		best = nbg_class_best(c, c->wild_sep[dir], &x, best);
 	}
 	if (best == NBG_NONE)
 		return;
@@ -652,6 +694,7 @@ void nbg_classifier_free(struct nbg_classifier *c)
 	kvfree(c->ptabs);
 	kvfree(c->iv_start);
 	kvfree(c->iv_rank);
+	kvfree(c->iv_bkt);
 	kvfree(c->ranks);
 	kvfree(c);
 }
@@ -794,7 +837,7 @@ static int nbg_u32_sort_unique(u32 *a, u32 n)
 }
 
 /* A rule reaching remote addresses through an identity, group or node. */
-enum { NBG_VIA_IDENT, NBG_VIA_GROUP, NBG_VIA_NODE };
+enum { NBG_VIA_IDENT, NBG_VIA_GROUP, NBG_VIA_NODE, NBG_VIA_ANY };
 
 struct nbg_via {
 	u32 dir_kind;		/* dir * 4 + kind */
@@ -852,7 +895,7 @@ struct nbg_build {
 
 	/* what becomes the classifier's arrays */
 	struct nbg_vec nodes, idents, u32s, pfx, lsels, classes, subs, ptabs,
-		       iv_start, iv_rank;
+		       iv_start, iv_rank, iv_bkt;
 
 	u32 *rank_of;			/* rank of rules[i] */
 	struct nbg_rank *ranks;
@@ -1157,7 +1200,8 @@ static u32 nbg_node_of(struct nbg_build *b, const struct nbg_prefix *p)
 	struct nbg_pent e;
 
 	nbg_pent_set(&e, p, NBG_NONE);
-	return nbg_lpm_probe(t, e.w, e.len);
+	return e.fi ? nbg_lpm_probe(t, e.w, e.len, 4) :
+		      nbg_lpm_probe(t, e.w, e.len, 1);
 }
 
 /* ---- local selectors ---- */
@@ -1282,7 +1326,7 @@ static int nbg_build_via(struct nbg_build *b)
 		if (ret)
 			return ret;
 		if (nbg_sel_is_any(s)) {
-			ret = nbg_add_via(b, dir, 3, 0, rank);
+			ret = nbg_add_via(b, dir, NBG_VIA_ANY, 0, rank);
 			if (ret)
 				return ret;
 			continue;
@@ -1390,6 +1434,24 @@ static u32 nbg_dsu_find(u32 *next, u32 i)
 	return i;
 }
 
+static int nbg_build_bkt(struct nbg_build *b, struct nbg_ptab *pt)
+{
+	const u16 *s = VEC(b->iv_start, u16) + pt->iv;
+	u32 h, i = 0, *bkt;
+
+	bkt = nbg_vec_add(&b->iv_bkt, sizeof(u32), 257);
+	if (!bkt)
+		return -ENOMEM;
+	pt->bkt = b->iv_bkt.n - 257;
+	for (h = 0; h < 256; h++) {
+		while (i + 1 < pt->n_iv && s[i + 1] <= h * 256)
+			i++;
+		bkt[h] = i;
+	}
+	bkt[256] = pt->n_iv - 1;
+	return 0;
+}
+
 /*
  * Port intervals for rules @cr[0..n) of one protocol, best rank first.
  * Each rule paints the still unpainted elementary intervals it covers; a
@@ -1462,6 +1524,7 @@ static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
 	pt->proto = cr[0].proto;
 	pt->iv = b->iv_start.n;
 	pt->n_iv = 0;
+	pt->bkt = NBG_NONE;
 	for (i = 0; i < ne; i++) {
 		if (i && paint[i] == paint[i - 1])
 			continue;
@@ -1473,6 +1536,8 @@ static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
 		*orank = paint[i];
 		pt->n_iv++;
 	}
+	if (pt->n_iv > NBG_BKT_MIN)
+		return nbg_build_bkt(b, pt);
 	return 0;
 }
 
@@ -1606,56 +1671,71 @@ static bool nbg_memo_eq(struct nbg_build *b, const void *key, u32 val)
 	return !memcmp(key, VEC(b->memo, u32) + 4 * val, 3 * sizeof(u32));
 }
 
-/* Rules reaching a node through its identity's groups and its prefixes. */
-static int nbg_node_gclass(struct nbg_build *b, u32 ni, u32 dir, u32 *out)
+/*
+ * Nodes with the same identity group list and the same selector-prefix
+ * ancestors reach the same rules: one memo entry (dir, glist, psel, class)
+ * each.
+ */
+static int nbg_node_memo(struct nbg_build *b, u32 ni, u32 dir, u32 *out)
 {
 	const struct nbg_node *node = &VEC(b->nodes, struct nbg_node)[ni];
-	u32 key[3], h, found, i, p, *m;
-	const struct nbg_ident *id = NULL;
-	int ret;
+	u32 key[3], h, *m;
 
 	key[0] = dir;
-	key[1] = NBG_NONE;
+	key[1] = node->ident == NBG_NONE ? NBG_NONE :
+		 b->ident_glist[node->ident];
 	key[2] = b->psel[ni];
-	if (node->ident != NBG_NONE) {
-		key[1] = b->ident_glist[node->ident];
-		id = &VEC(b->idents, struct nbg_ident)[node->ident];
-	}
 	h = nbg_hash_u32s(key, 3, 3);
-	found = nbg_map_find(b, &b->memo_map, h, nbg_memo_eq, key);
-	if (found != NBG_NONE) {
-		*out = VEC(b->memo, u32)[4 * found + 3];
+	*out = nbg_map_find(b, &b->memo_map, h, nbg_memo_eq, key);
+	if (*out != NBG_NONE)
 		return 0;
-	}
+	m = nbg_vec_add(&b->memo, sizeof(u32), 4);
+	if (!m)
+		return -ENOMEM;
+	memcpy(m, key, sizeof(key));
+	m[3] = NBG_NONE;
+	*out = b->memo.n / 4 - 1;
+	return nbg_map_add(&b->memo_map, h, *out);
+}
+
+/* The class of a memo entry: its groups' rules, its prefixes' rules. */
+static int nbg_memo_class(struct nbg_build *b, u32 mi, bool with_wild)
+{
+	u32 dir = VEC(b->memo, u32)[4 * mi], glist = VEC(b->memo, u32)[4 * mi + 1];
+	u32 i, p = VEC(b->memo, u32)[4 * mi + 2];
+	const struct nbg_ident *id;
+	int ret;
+
 	b->tmp.n = 0;
-	for (i = 0; id && i < id->n_groups; i++) {
-		ret = nbg_via_ranks(b, dir, NBG_VIA_GROUP,
-				    VEC(b->u32s, u32)[id->groups + i]);
-		if (ret)
-			return ret;
+	if (glist != NBG_NONE) {
+		id = &VEC(b->idents, struct nbg_ident)[glist];
+		for (i = 0; i < id->n_groups; i++) {
+			ret = nbg_via_ranks(b, dir, NBG_VIA_GROUP,
+					    VEC(b->u32s, u32)[id->groups + i]);
+			if (ret)
+				return ret;
+		}
 	}
-	for (p = b->psel[ni]; p != NBG_NONE;
+	for (; p != NBG_NONE;
 	     p = b->parent[p] == NBG_NONE ? NBG_NONE : b->psel[b->parent[p]]) {
 		ret = nbg_via_ranks(b, dir, NBG_VIA_NODE, p);
 		if (ret)
 			return ret;
 	}
-	ret = nbg_class_from_tmp(b, out);
-	if (ret)
-		return ret;
-	m = nbg_vec_add(&b->memo, sizeof(u32), 4);
-	if (!m)
-		return -ENOMEM;
-	memcpy(m, key, sizeof(key));
-	m[3] = *out;
-	return nbg_map_add(&b->memo_map, h, b->memo.n / 4 - 1);
+	if (with_wild) {
+		ret = nbg_via_ranks(b, dir, NBG_VIA_ANY, 0);
+		if (ret)
+			return ret;
+	}
+	return nbg_class_from_tmp(b, &VEC(b->memo, u32)[4 * mi + 3]);
 }
 
 static int nbg_build_classes(struct nbg_build *b)
 {
 	struct nbg_classifier *c = b->c;
+	u32 i, dir, *dc, n_memo[__NBG_DIR_MAX] = { 0 }, n_wild[__NBG_DIR_MAX];
+	bool merge[__NBG_DIR_MAX];
 	struct nbg_node *node;
-	u32 i, dir, *dc;
 	u32 empty = 0;
 	int ret;
 
@@ -1668,7 +1748,8 @@ static int nbg_build_classes(struct nbg_build *b)
 		return ret;
 	for (dir = 0; dir < __NBG_DIR_MAX; dir++) {
 		b->tmp.n = 0;
-		ret = nbg_via_ranks(b, dir, 3, 0);
+		ret = nbg_via_ranks(b, dir, NBG_VIA_ANY, 0);
+		n_wild[dir] = b->tmp.n;
 		if (!ret)
 			ret = nbg_class_from_tmp(b, &c->wild[dir]);
 		if (ret)
@@ -1676,11 +1757,34 @@ static int nbg_build_classes(struct nbg_build *b)
 	}
 	for (i = 0; i < b->nodes.n; i++) {
 		for (dir = 0; dir < __NBG_DIR_MAX; dir++) {
-			ret = nbg_node_gclass(b, i, dir,
-					      &VEC(b->nodes, struct nbg_node)[i].cls[dir]);
+			node = &VEC(b->nodes, struct nbg_node)[i];
+			ret = nbg_node_memo(b, i, dir, &node->cls[dir]);
 			if (ret)
 				return ret;
+		}
+	}
+	for (i = 0; i < b->memo.n / 4; i++)
+		n_memo[VEC(b->memo, u32)[4 * i]]++;
+	/*
+	 * Copying the remote-any rules into every class saves a lookup per
+	 * packet; do it unless that would multiply memory.
+	 */
+	for (dir = 0; dir < __NBG_DIR_MAX; dir++) {
+		merge[dir] = (u64)n_wild[dir] * n_memo[dir] <=
+			     4 * (u64)b->d->n_rules + 4096;
+		c->wild_sep[dir] = merge[dir] ? 0 : c->wild[dir];
+	}
+	for (i = 0; i < b->memo.n / 4; i++) {
+		ret = nbg_memo_class(b, i, merge[VEC(b->memo, u32)[4 * i]]);
+		if (ret)
+			return ret;
+		if (!(i & 255))
+			cond_resched();
+	}
+	for (i = 0; i < b->nodes.n; i++) {
+		for (dir = 0; dir < __NBG_DIR_MAX; dir++) {
 			node = &VEC(b->nodes, struct nbg_node)[i];
+			node->cls[dir] = VEC(b->memo, u32)[4 * node->cls[dir] + 3];
 			node->dcls[dir] = 0;
 			if (node->ident == NBG_NONE)
 				continue;
@@ -1718,7 +1822,7 @@ static void nbg_build_free(struct nbg_build *b)
 	struct nbg_vec *vecs[] = {
 		&b->nodes, &b->idents, &b->u32s, &b->pfx, &b->lsels,
 		&b->classes, &b->subs, &b->ptabs, &b->iv_start, &b->iv_rank,
-		&b->memo, &b->class_ranks, &b->class_roff, &b->tmp, &b->tmp2,
+		&b->iv_bkt, &b->memo, &b->class_ranks, &b->class_roff, &b->tmp, &b->tmp2,
 		&b->tmp3,
 	};
 	u32 i;
@@ -1781,6 +1885,7 @@ struct nbg_classifier *nbg_classifier_build(const struct nbg_ruleset_desc *d,
 	c->ptabs = nbg_take(c, &b.ptabs);
 	c->iv_start = nbg_take(c, &b.iv_start);
 	c->iv_rank = nbg_take(c, &b.iv_rank);
+	c->iv_bkt = nbg_take(c, &b.iv_bkt);
 	c->ranks = b.ranks;
 	c->mem += (size_t)max(d->n_rules, 1U) * sizeof(*b.ranks);
 	b.ranks = NULL;

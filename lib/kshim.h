@@ -40,6 +40,9 @@ typedef int32_t s32;
 #ifndef __always_inline
 #define __always_inline	inline __attribute__((__always_inline__))
 #endif
+#ifndef noinline
+#define noinline	__attribute__((__noinline__))
+#endif
 #ifndef fallthrough
 #define fallthrough	__attribute__((__fallthrough__))
 #endif

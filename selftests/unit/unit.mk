@@ -31,8 +31,8 @@ $(B)/classifier_diff: selftests/unit/classifier_diff.c $(UNIT_TESTLIB) $(NBG_CLA
 $(B)/classifier_bench: selftests/bench/classifier_bench.c $(UNIT_TESTLIB) $(NBG_CLASSIFIER_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^
 
-HOST_TESTS += $(UNIT_TESTS)
-#BINS += $(B)/classifier_bench
+HOST_TESTS += $(UNIT_TESTS) $(B)/classifier_bench_smoke
+BINS += $(B)/classifier_bench
 
 # The benchmark's smallest size, as a test that it still runs.
 $(B)/classifier_bench_smoke: $(B)/classifier_bench
