@@ -40,13 +40,14 @@ $3"; else ok "$1"; fi; }
 
 start_server() { # DIR POLICY LOG -> sets PORT
 	local before
-	before=$(grep -c "listening on" "$3" 2>/dev/null)
+	touch "$3"
+	before=$(grep -c "listening on" "$3")
 	$NBMGMT_WRAP "$NBMGMT" serve --dir "$1" --policy "$2" --listen 127.0.0.1:0 \
 		--keepalive 2 >>"$3" 2>&1 &
 	SERVER_PID=$!
 	pids+=($!)
 	for _ in $(seq 400); do
-		if (($(grep -c "listening on" "$3") > ${before:-0})); then
+		if (($(grep -c "listening on" "$3") > before)); then
 			PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$3" | tail -1)
 			return 0
 		fi

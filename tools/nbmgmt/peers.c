@@ -70,11 +70,11 @@ static void print_node(const struct db_node *n, void *ctx)
 
 		strftime(seen, sizeof(seen), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	}
-	printf("%-20s %-15s %-24s %s %-20s %-5u %s  groups=%s\n", n->name,
+	printf("%-16s %-15s %-20s %s %-20s %-5u %-12s %s\n", n->name,
 	       nbw_addr_host_str(&a4, b4, sizeof(b4)),
 	       nbw_addr_host_str(&a6, b6, sizeof(b6)), key, seen,
-	       n->listen_port, n->endpoints[0] ? n->endpoints : "-",
-	       n->groups[0] ? n->groups : "-");
+	       n->listen_port, n->groups[0] ? n->groups : "-",
+	       n->endpoints[0] ? n->endpoints : "-");
 }
 
 int cmd_peers(int argc, char **argv)
@@ -97,8 +97,9 @@ int cmd_peers(int argc, char **argv)
 		sqlite3_close(db);
 		return 1;
 	}
-	printf("%-20s %-15s %-24s %-44s %-20s %-5s %s\n", "NAME", "IPV4", "IPV6",
-	       "PUBLIC KEY", "LAST SEEN", "PORT", "ENDPOINTS");
+	printf("%-16s %-15s %-20s %-44s %-20s %-5s %-12s %s\n", "NAME", "IPV4",
+	       "IPV6", "PUBLIC KEY", "LAST SEEN", "PORT", "KEY GROUPS",
+	       "ENDPOINTS");
 	r = db_node_list(db, print_node, &l);
 	sqlite3_close(db);
 	return r ? 1 : 0;

@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -525,7 +526,7 @@ int cmd_serve(int argc, char **argv)
 	};
 	const char *dir = NULL, *policy = NULL, *listen_spec = "[::]:" NBW_DEFAULT_PORT;
 	struct server s = { .keepalive = 25 };
-	char e[512], shown[128];
+	char e[512], shown[128], policy_abs[PATH_MAX];
 	int c, lfd = -1, afd = -1, sfd = -1, ret = 1;
 	struct paths p;
 	sigset_t mask;
@@ -555,6 +556,12 @@ int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Reloads must find the same file whatever the cwd is then. */
+	if (!realpath(policy, policy_abs)) {
+		err("%s: %s", policy, strerror(errno));
+		return 1;
+	}
+	policy = policy_abs;
 	paths_init(&p, dir);
 	db = db_open(p.db, false);
 	if (!db)
