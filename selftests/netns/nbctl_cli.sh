@@ -20,6 +20,8 @@ out=$(nbg 0 dev show)
 check_match "$out" "^wg0 ifindex [0-9]+ kind wireguard$" "dev show"
 out=$(nbg 0 --json dev show)
 check_match "$out" '^\[\{"ifname":"wg0","ifindex":[0-9]+,"kind":"wireguard","outbound":false,"any_kind":false\}\]$' "dev show --json"
+check nbg 0 dev add wg0 --outbound
+check_match "$(nbg 0 dev show)" "^wg0 ifindex [0-9]+ kind wireguard outbound$" "dev add again updates the flags"
 
 # Load, dump, reload
 cat >"$T/r1" <<RULES
@@ -27,6 +29,7 @@ identity 1 n1 prefix $(ip4 1)/32 prefix $(ip6 1)/128 group 10
 rule 100 allow in proto tcp src group 10 port 22
 rule 101 deny in proto tcp src ident 1 port 80
 rule 102 allow in proto icmp src ident 1
+rule 104 deny out proto udp dst ident 1 port 53
 RULES
 gen=$(nbg 0 show --json | sed 's/.*"generation":\([0-9]*\).*/\1/')
 out=$(nbg 0 rules load "$T/r1")
@@ -61,6 +64,10 @@ out=$(nbg 0 --json trace "$(ip4 1)" "$(ip4 0)" tcp 23)
 check_eq "$out" '{"verdict":"deny","rule":"default","identity":1,"identity_name":"n1"}' "trace default --json"
 out=$(nbg 0 trace "$(ip4 1)" "$(ip4 0)" tcp 80)
 check_match "$out" "^verdict:  deny$" "trace deny rule"
+out=$(nbg 0 --json trace "$(ip4 0)" "$(ip4 1)" udp 53 --out)
+check_eq "$out" '{"verdict":"deny","rule":104,"rule_text":"rule 104 deny out proto udp dst ident 1 port 53","identity":1,"identity_name":"n1"}' "trace --out"
+check_fail nbg 0 trace "$(ip4 1)" "$(ip6 0)" tcp 22
+check_fail nbg 0 trace "$(ip4 1)" "$(ip4 0)" tcp 70000
 
 # Traffic, stats, monitor
 check nbg 0 stats --reset
