@@ -67,7 +67,7 @@ static void show_text(const struct nbg_status *st, const struct nbg_dev *devs, s
 	if (!n)
 		printf(" (none)");
 	for (k = 0; k < n; k++) {
-		printf(" %s%s", devs[k].ifname, k + 1 < n ? "" : "");
+		printf(" %s", devs[k].ifname);
 		if (devs[k].kind[0] || devs[k].flags) {
 			printf(" (%s", devs[k].kind[0] ? devs[k].kind : "?");
 			print_dev_flags(stdout, &devs[k]);
