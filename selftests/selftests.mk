@@ -10,12 +10,21 @@ $(B)/nbg-probe: selftests/tools/nbg-probe.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $<
 
-BINS += $(B)/nbg-probe
+# Loads two rulesets alternately from one process (atomic swap test).
+$(B)/nbg-swap: selftests/tools/nbg-swap.c $(LIBNBG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NL_CFLAGS) -o $@ $< $(NBG_LIBS)
+
+BINS += $(B)/nbg-probe $(B)/nbg-swap
 
 # Namespace tests for the enforcement point, in the order they run.
 VM_TESTS += \
 	selftests/netns/wg_basic.sh \
-	selftests/netns/identity.sh
+	selftests/netns/identity.sh \
+	selftests/netns/ports.sh \
+	selftests/netns/outbound.sh \
+	selftests/netns/revocation.sh \
+	selftests/netns/atomic_swap.sh
 
 # The VM boots the kernel the module was built for.
 check-vm demo: export NBG_KVER := $(KVER)

@@ -22,9 +22,9 @@
 # --------
 # Namespaces n0..n(N-1) each have a WireGuard interface wg0 with overlay
 # addresses 10.77.0.(10+i)/24 and fd77::(10+i)/64: n0 = .10, n1 = .11, ...
-# The WireGuard interfaces are created in a hidden namespace "hub" and moved
-# into the nodes, so their encrypted UDP runs over hub's loopback (as in
-# netns.sh): no veth needed. Every pair of nodes is a WireGuard peer pair
+# The WireGuard interfaces are created in the VM's initial namespace and
+# moved into the nodes, so their encrypted UDP runs over the initial
+# namespace's loopback (netns.sh does the same with its ns0): no veth needed. Every pair of nodes is a WireGuard peer pair
 # with allowed-ips = the other's /32 and /128. n0 is the node guarded by
 # nbguard in most tests; n1..n3 are peers.
 #
@@ -120,11 +120,10 @@ add_netns() {
 	NBG_NETNS+=("$1")
 	ip -n "$1" link set lo up
 	# Probing many closed ports must not run into ICMP rate limits.
-	ip netns exec "$1" sysctl -qw net.ipv4.icmp_ratelimit=0 \
-		net.ipv6.icmp.ratelimit=0 2>/dev/null || true
-	ip netns exec "$1" sysctl -qw net.ipv4.icmp_msgs_per_sec=1000000 \
-		net.ipv4.icmp_msgs_burst=1000000 2>/dev/null || true
-	ip netns exec "$1" sysctl -qw net.ipv4.ping_group_range="0 2147483647" 2>/dev/null || true
+	ip netns exec "$1" sh -c 'echo 0 >/proc/sys/net/ipv4/icmp_ratelimit
+		echo 0 >/proc/sys/net/ipv6/icmp/ratelimit
+		echo 1000000 >/proc/sys/net/ipv4/icmp_msgs_per_sec
+		echo 1000000 >/proc/sys/net/ipv4/icmp_msgs_burst' 2>/dev/null || true
 }
 
 cleanup() {
@@ -148,15 +147,18 @@ declare -a WG_PRIV WG_PUB
 setup_wg() {
 	local n=${1:-4} i j
 	NODES=$n
-	add_netns hub
+	# The previous test's devices may still hold their ports while its
+	# namespaces are being torn down: pick a fresh range.
+	WG_PORT=$((20000 + (RANDOM % 2000) * 16))
 	for ((i = 0; i < n; i++)); do
 		add_netns "n$i"
 		WG_PRIV[i]=$(wg genkey)
 		WG_PUB[i]=$(wg pubkey <<<"${WG_PRIV[i]}")
-		ip -n hub link add "wg$i" type wireguard
-		ip -n hub link set "wg$i" netns "n$i"
+		ip link del "wg$i" 2>/dev/null || true
+		ip link add "wg$i" type wireguard
+		ip link set "wg$i" netns "n$i"
 		ip -n "n$i" link set "wg$i" name wg0
-		ip netns exec "n$i" wg set wg0 listen-port $((20000 + i)) \
+		ip netns exec "n$i" wg set wg0 listen-port $((WG_PORT + i)) \
 			private-key <(echo "${WG_PRIV[i]}")
 		ip -n "n$i" addr add "$(ip4 "$i")/24" dev wg0
 		ip -n "n$i" addr add "$(ip6 "$i")/64" dev wg0 nodad
@@ -165,7 +167,7 @@ setup_wg() {
 		for ((j = 0; j < n; j++)); do
 			((i == j)) && continue
 			ip netns exec "n$i" wg set wg0 peer "${WG_PUB[j]}" \
-				endpoint "127.0.0.1:$((20000 + j))" \
+				endpoint "127.0.0.1:$((WG_PORT + j))" \
 				allowed-ips "$(ip4 "$j")/32,$(ip6 "$j")/128"
 		done
 		ip -n "n$i" link set wg0 up

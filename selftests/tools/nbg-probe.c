@@ -11,9 +11,11 @@
  *                                            echoes stopped
  *   nbg-probe flood udp ADDR PORT --count N  N datagrams on one flow, with
  *                                            echo; reports sent/received
+ *                                            (SIGINT/SIGTERM: stop early)
  *
- * Exit status: 0 success; 1 no answer (timeout: dropped); 2 refused or
- * reset (an ICMP error or a TCP RST came back); 3 usage or local error.
+ * Exit status: 0 success; 1 no answer (timeout: dropped, or EPERM from a
+ * local netfilter drop); 2 refused or reset (an ICMP error or a TCP RST
+ * came back); 3 usage or local error.
  * tcp/udp print one word on stdout: "ok", "timeout" or "refused".
  * A PORT may be a range LO-HI for serve.
  */
@@ -106,12 +108,14 @@ static int parse_addr(const char *host, int port, struct sockaddr_storage *ss,
 	exit(EXIT_USAGE);
 }
 
-/* Errors that mean "someone answered no" rather than "nobody answered". */
+/* Errors that mean "someone answered no" rather than "nobody answered".
+ * EPERM/EACCES are not among them: they are what a local netfilter drop
+ * returns to the sender, so they count as a drop.
+ */
 static bool is_refusal(int err)
 {
 	return err == ECONNREFUSED || err == ECONNRESET || err == EHOSTUNREACH ||
-	       err == ENETUNREACH || err == EACCES || err == EPERM ||
-	       err == EPROTO || err == ENOPROTOOPT;
+	       err == ENETUNREACH || err == EPROTO || err == ENOPROTOOPT;
 }
 
 static int verdict(int code, const char *detail)
@@ -394,6 +398,8 @@ static int cmd_udp(const char *host, int port, long ms)
 		if (send(fd, msg, strlen(msg), 0) < 0) {
 			if (is_refusal(errno))
 				return verdict(EXIT_REFUSED, strerror(errno));
+			if (errno == EPERM || errno == EACCES)
+				return verdict(EXIT_TIMEOUT, strerror(errno));
 		}
 		tries++;
 		while (wait_in(fd, POLLIN, slice)) {
@@ -471,6 +477,13 @@ static int cmd_stream(const char *host, int port, long secs)
 	return lost_at >= 0 ? EXIT_TIMEOUT : 0;
 }
 
+static volatile sig_atomic_t stop_flood;
+
+static void on_stop(int sig)
+{
+	stop_flood = 1;
+}
+
 /* N datagrams on one flow, paced in windows so the receiver's socket
  * buffer never overflows (loss must mean the filter, not the buffer).
  */
@@ -481,7 +494,10 @@ static int cmd_flood(const char *host, int port, long count, long ms)
 	char m[32], buf[64];
 	int fd = udp_socket(host, port);
 
-	while ((long)sent < count) {
+	/* SIGINT/SIGTERM end the flood after the current window. */
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	while ((long)sent < count && !stop_flood) {
 		long w, got = 0;
 
 		for (w = 0; w < window && (long)sent < count; w++) {
