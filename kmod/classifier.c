@@ -384,16 +384,27 @@ struct nbg_lsel {
 	u32 pfx, n_pfx;		/* in pfx[] */
 };
 
-struct nbg_class {
-	u32 min_rank;
-	u32 subs, n_subs;
-};
-
 struct nbg_sub {
 	u32 min_rank;		/* best rank this subtable can give */
 	u32 lsel;		/* index in lsels[], or NBG_NONE for any */
 	u32 any_rank;		/* best protocol-any rule */
 	u32 ptabs, n_ptabs;
+};
+
+/* A rule's port range in a small class; classes of a few rules are scanned. */
+struct nbg_tiny {
+	u32 rank;
+	u32 proto;		/* or NBG_ANY_PROTO */
+	u16 lo, hi;
+};
+
+#define NBG_TINY_MAX	8
+
+struct nbg_class {
+	u32 min_rank;
+	u32 tiny, n_tiny;	/* if n_tiny: the whole class, by rank */
+	u32 subs, n_subs;	/* subtables with a local selector */
+	struct nbg_sub any;	/* the subtable of local-any rules */
 };
 
 struct nbg_ptab {
@@ -426,6 +437,7 @@ struct nbg_classifier {
 	const struct nbg_lsel *lsels;
 	const struct nbg_class *classes;
 	const struct nbg_sub *subs;
+	const struct nbg_tiny *tiny;
 	const struct nbg_ptab *ptabs;
 	const u16 *iv_start;
 	const u32 *iv_rank;
@@ -584,46 +596,70 @@ static noinline bool nbg_lsel_has(const struct nbg_classifier *c, u32 li,
 static __always_inline u32 nbg_ptab_rank(const struct nbg_classifier *c,
 					 const struct nbg_ptab *pt, u16 port)
 {
-	const u16 *s = c->iv_start + pt->iv;
-	u32 lo = 0, n = pt->n_iv, half;
+	const u16 *s = c->iv_start + pt->iv, *base = s;
+	u32 n = pt->n_iv, half;
 
 	if (pt->bkt != NBG_NONE) {
 		const u32 *b = c->iv_bkt + pt->bkt + (port >> 8);
 
-		lo = b[0];
-		n = b[1] - lo + 1;
+		base = s + b[0];
+		n = b[1] - b[0] + 1;
 	}
 	while (n > 1) {
 		half = n / 2;
-		if (s[lo + half] <= port)
-			lo += half;
+		base = base[half] <= port ? base + half : base;
 		n -= half;
 	}
-	return c->iv_rank[pt->iv + lo];
+	return c->iv_rank[pt->iv + (base - s)];
 }
 
-static u32 nbg_class_rank(const struct nbg_classifier *c,
-			  const struct nbg_class *cl, struct nbg_pctx *x,
-			  u32 best)
+static __always_inline u32 nbg_sub_rank(const struct nbg_classifier *c,
+					const struct nbg_sub *sub,
+					const struct nbg_pctx *x)
 {
-	const struct nbg_sub *sub, *end;
-	u32 i, r;
+	const struct nbg_ptab *pt = c->ptabs + sub->ptabs;
+	const struct nbg_ptab *end = pt + sub->n_ptabs;
 
-	sub = c->subs + cl->subs;
-	for (end = sub + cl->n_subs; sub < end && sub->min_rank < best; sub++) {
-		if (sub->lsel != NBG_NONE && !nbg_lsel_has(c, sub->lsel, x))
-			continue;
-		r = sub->any_rank;
-		for (i = 0; i < sub->n_ptabs; i++) {
-			const struct nbg_ptab *pt = &c->ptabs[sub->ptabs + i];
+	for (; pt < end; pt++)
+		if (pt->proto == x->proto)
+			return min(sub->any_rank, nbg_ptab_rank(c, pt, x->port));
+	return sub->any_rank;
+}
 
-			if (pt->proto == x->proto) {
-				r = min(r, nbg_ptab_rank(c, pt, x->port));
-				break;
-			}
-		}
-		best = min(best, r);
+/* Subtables of rules with a local selector: rare, kept out of line. */
+static noinline u32 nbg_lsel_subs_rank(const struct nbg_classifier *c,
+				       const struct nbg_class *cl,
+				       struct nbg_pctx *x, u32 best)
+{
+	const struct nbg_sub *sub = c->subs + cl->subs;
+	const struct nbg_sub *end = sub + cl->n_subs;
+
+	for (; sub < end && sub->min_rank < best; sub++)
+		if (nbg_lsel_has(c, sub->lsel, x))
+			best = min(best, nbg_sub_rank(c, sub, x));
+	return best;
+}
+
+static __always_inline u32 nbg_class_rank(const struct nbg_classifier *c,
+					  const struct nbg_class *cl,
+					  struct nbg_pctx *x, u32 best)
+{
+	const struct nbg_tiny *t, *end;
+
+	if (cl->n_tiny) {
+		/* by rank: the first match is the best */
+		t = c->tiny + cl->tiny;
+		for (end = t + cl->n_tiny; t < end && t->rank < best; t++)
+			if ((t->proto == x->proto ||
+			     t->proto == NBG_ANY_PROTO) &&
+			    t->lo <= x->port && x->port <= t->hi)
+				return t->rank;
+		return best;
 	}
+	if (cl->any.min_rank < best)
+		best = min(best, nbg_sub_rank(c, &cl->any, x));
+	if (cl->n_subs && c->subs[cl->subs].min_rank < best)
+		best = nbg_lsel_subs_rank(c, cl, x, best);
 	return best;
 }
 
@@ -691,6 +727,7 @@ void nbg_classifier_free(struct nbg_classifier *c)
 	kvfree(c->lsels);
 	kvfree(c->classes);
 	kvfree(c->subs);
+	kvfree(c->tiny);
 	kvfree(c->ptabs);
 	kvfree(c->iv_start);
 	kvfree(c->iv_rank);
@@ -894,8 +931,8 @@ struct nbg_build {
 	const char *err;
 
 	/* what becomes the classifier's arrays */
-	struct nbg_vec nodes, idents, u32s, pfx, lsels, classes, subs, ptabs,
-		       iv_start, iv_rank, iv_bkt;
+	struct nbg_vec nodes, idents, u32s, pfx, lsels, classes, subs, tiny,
+		       ptabs, iv_start, iv_rank, iv_bkt;
 
 	u32 *rank_of;			/* rank of rules[i] */
 	struct nbg_rank *ranks;
@@ -1572,6 +1609,49 @@ static int nbg_build_sub(struct nbg_build *b, const struct nbg_crule *cr,
 	return 0;
 }
 
+/* Few port ranges and no local selectors: a list scanned by rank. */
+static bool nbg_class_is_tiny(struct nbg_build *b, const u32 *key)
+{
+	u32 i, entries = 0;
+
+	for (i = 0; i < key[0]; i++) {
+		const struct nbg_rule_desc *r =
+			&b->d->rules[b->ranks[key[1 + i]].index];
+
+		if (b->rank_lsel[key[1 + i]] != NBG_NONE)
+			return false;
+		entries += max(r->n_ports, 1U);
+		if (entries > NBG_TINY_MAX)
+			return false;
+	}
+	return true;
+}
+
+static int nbg_build_tiny(struct nbg_build *b, const u32 *key,
+			  struct nbg_class *cl)
+{
+	struct nbg_tiny *t;
+	u32 i, j;
+
+	cl->tiny = b->tiny.n;
+	for (i = 0; i < key[0]; i++) {
+		const struct nbg_rule_desc *r =
+			&b->d->rules[b->ranks[key[1 + i]].index];
+
+		for (j = 0; j < max(r->n_ports, 1U); j++) {
+			t = nbg_vec_add(&b->tiny, sizeof(*t), 1);
+			if (!t)
+				return -ENOMEM;
+			t->rank = key[1 + i];
+			t->proto = r->proto_any ? NBG_ANY_PROTO : r->proto;
+			t->lo = r->n_ports ? r->ports[j].lo : 0;
+			t->hi = r->n_ports ? r->ports[j].hi : 65535;
+			cl->n_tiny++;
+		}
+	}
+	return 0;
+}
+
 static bool nbg_class_eq(struct nbg_build *b, const void *key, u32 val)
 {
 	const u32 *k = key, *off = VEC(b->class_roff, u32) + 2 * val;
@@ -1588,9 +1668,9 @@ static bool nbg_class_eq(struct nbg_build *b, const void *key, u32 val)
 static int nbg_class_get(struct nbg_build *b, const u32 *key, u32 *out)
 {
 	u32 n = key[0], h = nbg_hash_u32s(key + 1, n, 7), ci, i, j, *w;
+	struct nbg_sub *sub, sub_any;
 	struct nbg_crule *cr;
 	struct nbg_class *cl;
-	struct nbg_sub *sub;
 	int ret;
 
 	ci = nbg_map_find(b, &b->class_map, h, nbg_class_eq, key);
@@ -1607,6 +1687,16 @@ static int nbg_class_get(struct nbg_build *b, const u32 *key, u32 *out)
 	if (!nbg_words_vec(&b->class_ranks, key + 1, n) ||
 	    nbg_map_add(&b->class_map, h, ci))
 		return -ENOMEM;
+	*out = ci;
+
+	cl = &VEC(b->classes, struct nbg_class)[ci];
+	memset(cl, 0, sizeof(*cl));
+	cl->min_rank = n ? key[1] : NBG_NONE;
+	cl->any.min_rank = NBG_NONE;
+	cl->any.lsel = NBG_NONE;
+	cl->any.any_rank = NBG_NONE;
+	if (nbg_class_is_tiny(b, key))
+		return nbg_build_tiny(b, key, cl) ? -ENOMEM : 0;
 
 	cr = kvmalloc_array(max(n, 1U), sizeof(*cr), NBG_GFP);
 	if (!cr)
@@ -1620,14 +1710,18 @@ static int nbg_class_get(struct nbg_build *b, const u32 *key, u32 *out)
 		cr[i].proto = r->proto_any ? NBG_ANY_PROTO : r->proto;
 	}
 	sort(cr, n, sizeof(*cr), nbg_crule_cmp, NULL);
-	cl = &VEC(b->classes, struct nbg_class)[ci];
 	cl->subs = b->subs.n;
-	cl->n_subs = 0;
-	cl->min_rank = n ? key[1] : NBG_NONE;
 	ret = 0;
 	for (i = 0; i < n; i = j) {
 		for (j = i; j < n && cr[j].lsel == cr[i].lsel; j++)
 			;
+		if (cr[i].lsel == NBG_NONE) {
+			ret = nbg_build_sub(b, cr + i, j - i, &sub_any);
+			if (ret)
+				break;
+			VEC(b->classes, struct nbg_class)[ci].any = sub_any;
+			continue;
+		}
 		sub = nbg_vec_add(&b->subs, sizeof(*sub), 1);
 		if (!sub) {
 			ret = -ENOMEM;
@@ -1821,7 +1915,7 @@ static void nbg_build_free(struct nbg_build *b)
 {
 	struct nbg_vec *vecs[] = {
 		&b->nodes, &b->idents, &b->u32s, &b->pfx, &b->lsels,
-		&b->classes, &b->subs, &b->ptabs, &b->iv_start, &b->iv_rank,
+		&b->classes, &b->subs, &b->tiny, &b->ptabs, &b->iv_start, &b->iv_rank,
 		&b->iv_bkt, &b->memo, &b->class_ranks, &b->class_roff, &b->tmp, &b->tmp2,
 		&b->tmp3,
 	};
@@ -1882,6 +1976,7 @@ struct nbg_classifier *nbg_classifier_build(const struct nbg_ruleset_desc *d,
 	c->lsels = nbg_take(c, &b.lsels);
 	c->classes = nbg_take(c, &b.classes);
 	c->subs = nbg_take(c, &b.subs);
+	c->tiny = nbg_take(c, &b.tiny);
 	c->ptabs = nbg_take(c, &b.ptabs);
 	c->iv_start = nbg_take(c, &b.iv_start);
 	c->iv_rank = nbg_take(c, &b.iv_rank);

@@ -47,9 +47,12 @@ typedef int32_t s32;
 #define fallthrough	__attribute__((__fallthrough__))
 #endif
 
-#define min(a, b)	((a) < (b) ? (a) : (b))
-#define max(a, b)	((a) > (b) ? (a) : (b))
-#define min_t(t, a, b)	((t)(a) < (t)(b) ? (t)(a) : (t)(b))
+/* Like the kernel's: each argument is evaluated once. */
+#define min(a, b)	({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+			   _a < _b ? _a : _b; })
+#define max(a, b)	({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+			   _a > _b ? _a : _b; })
+#define min_t(t, a, b)	min((t)(a), (t)(b))
 
 /* Allocation: the flags are accepted and ignored. */
 typedef unsigned int gfp_t;
