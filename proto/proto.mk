@@ -25,3 +25,11 @@ $(B)/fuzz_wire: selftests/fuzz/fuzz_wire.c selftests/fuzz/fuzz_wire_main.c $(NBP
 	$(CC) $(CFLAGS) -o $@ selftests/fuzz/fuzz_wire.c selftests/fuzz/fuzz_wire_main.c $(NBPROTO_LIBS)
 
 HOST_TESTS += $(B)/test_wire $(B)/fuzz_wire
+
+# libFuzzer + ASan/UBSan build of the same target (not part of check):
+#   make fuzz-wire-libfuzzer && build/fuzz_wire_lf -max_total_time=60 CORPUS_DIR
+fuzz-wire-libfuzzer: selftests/fuzz/fuzz_wire.c proto/wire.c proto/wire.h
+	@mkdir -p $(B)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(CURDIR) \
+		-o $(B)/fuzz_wire_lf selftests/fuzz/fuzz_wire.c proto/wire.c
+.PHONY: fuzz-wire-libfuzzer

@@ -245,7 +245,9 @@ static void conn_io(struct server *s, struct conn *c)
 		}
 		handshake_done(s, c);
 	}
-	while (!c->dead && c->state != C_CLOSING) {
+	/* At most ~1 MiB per turn, so a flooding client cannot starve others. */
+	for (int reads = 0; reads < 64 && !c->dead && c->state != C_CLOSING;
+	     reads++) {
 		r = SSL_read_ex(c->ssl, buf, sizeof(buf), &n);
 		if (r != 1) {
 			ssl_retry(c, r, "read");
@@ -449,6 +451,9 @@ static int serve_loop(struct server *s, int lfd, int afd, int sfd)
 						    POLLOUT : 0) };
 			if (c->deadline < next)
 				next = c->deadline;
+			/* Decrypted or buffered input poll() cannot see. */
+			if (SSL_has_pending(c->ssl) && c->state != C_CLOSING)
+				next = now;
 		}
 		r = poll(pfd, n, next > now ? (int)(next - now) : 0);
 		if (r < 0 && errno != EINTR) {
@@ -476,7 +481,7 @@ static int serve_loop(struct server *s, int lfd, int afd, int sfd)
 		for (i = 0; i < s->n_conns; i++) {
 			struct conn *c = s->conns[i];
 
-			if (pfd[3 + i].revents || SSL_pending(c->ssl) ||
+			if (pfd[3 + i].revents || SSL_has_pending(c->ssl) ||
 			    c->out.len)
 				conn_io(s, c);
 			if (!c->dead && now >= c->deadline) {
