@@ -14,11 +14,14 @@
  *   addr      the traffic source's address (one line)
  *
  * The policy: I identities with /32 addresses 100.64.0.0 + k in G groups
- * (identity k is in group k % G + 1), and N rules. Rules 1..N-2 allow one
- * identity (1..I-1, round robin) to a distinct (protocol, port); the last
- * two rules allow the traffic source, identity I, to tcp and udp ports
- * PORT..PORT+1. So measured traffic is allowed, and a linear chain tries
- * every other rule before it finds the one that matches: the worst case.
+ * (identity k is in group k % G + 1), and N rules. The last 2*S rules
+ * allow the S traffic sources, identities I, I-1, .. I-S+1, to tcp and
+ * udp ports PORT..PORT+1 (source 0, identity I, owns the very last two);
+ * every rule before them allows one other identity (round robin) to a
+ * distinct (protocol, port). So measured traffic is allowed, and a linear
+ * chain tries (nearly) every other rule before the one that matches: the
+ * worst case. Several sources let one server namespace serve several
+ * clients (one per topology) with one loaded policy.
  * Rules name single identities so the linear iptables form has exactly
  * one rule per source address and port; groups are carried by identities.
  */
@@ -33,7 +36,8 @@
 struct gen {
 	unsigned long n_rules, n_idents, n_groups;
 	unsigned int port;	/* first measured port */
-	const char *iface;
+	unsigned long n_src;	/* traffic sources */
+	const char *iface;	/* comma-separated guarded interfaces */
 	int ct;			/* emit the conntrack shortcut */
 };
 
@@ -50,14 +54,16 @@ static void addr(unsigned long k, char *buf, size_t len)
 static void rule_at(const struct gen *g, unsigned long i, unsigned long *ident,
 		    const char **proto, unsigned int *lo, unsigned int *hi)
 {
-	if (i + 2 >= g->n_rules) {
-		*ident = g->n_idents;
-		*proto = (i + 2 == g->n_rules) ? "tcp" : "udp";
+	unsigned long tail = g->n_rules - 2 * g->n_src;
+
+	if (i >= tail) {
+		*ident = g->n_idents - (g->n_src - 1 - (i - tail) / 2);
+		*proto = ((i - tail) & 1) ? "udp" : "tcp";
 		*lo = g->port;
 		*hi = g->port + 1;
 		return;
 	}
-	*ident = i % (g->n_idents - 1) + 1;
+	*ident = i % (g->n_idents - g->n_src) + 1;
 	*proto = (i & 1) ? "udp" : "tcp";
 	*lo = *hi = BASE_PORT + i / 2;
 }
@@ -95,9 +101,10 @@ static void gen_nbctl(const struct gen *g, FILE *f)
  */
 static void gen_nft(const struct gen *g, FILE *f)
 {
-	unsigned long used = g->n_rules - 2 < g->n_idents - 1 ?
-			     g->n_rules - 2 : g->n_idents - 1;
-	char a[32];
+	unsigned long tail = g->n_rules - 2 * g->n_src;
+	unsigned long used = tail < g->n_idents - g->n_src ?
+			     tail : g->n_idents - g->n_src;
+	char a[32], ifs[256], *ifn, *save;
 
 	fprintf(f, "#!/usr/sbin/nft -f\n# nbg-bench-gen: %lu rules\n",
 		g->n_rules);
@@ -108,9 +115,11 @@ static void gen_nft(const struct gen *g, FILE *f)
 		fprintf(f, "\tset nb%lu {\n\t\ttype ipv4_addr\n\t\telements = { %s }\n\t}\n",
 			k, a);
 	}
-	addr(g->n_idents, a, sizeof(a));
-	fprintf(f, "\tset nb%lu {\n\t\ttype ipv4_addr\n\t\telements = { %s }\n\t}\n",
-		g->n_idents, a);
+	for (unsigned long k = g->n_idents - g->n_src + 1; k <= g->n_idents; k++) {
+		addr(k, a, sizeof(a));
+		fprintf(f, "\tset nb%lu {\n\t\ttype ipv4_addr\n\t\telements = { %s }\n\t}\n",
+			k, a);
+	}
 	fprintf(f, "\tchain netbird-acl-input-rules {\n");
 	if (g->ct)
 		fprintf(f, "\t\tct state established,related counter accept\n");
@@ -120,7 +129,7 @@ static void gen_nft(const struct gen *g, FILE *f)
 		unsigned int lo, hi;
 		/* Only the measured rules count, so the others cost what
 		 * NetBird's cost. */
-		const char *cnt = i + 2 >= g->n_rules ? "counter " : "";
+		const char *cnt = i >= tail ? "counter " : "";
 
 		rule_at(g, i, &id, &p, &lo, &hi);
 		if (lo == hi)
@@ -132,18 +141,22 @@ static void gen_nft(const struct gen *g, FILE *f)
 	}
 	fprintf(f, "\t\tcounter drop\n\t}\n");
 	fprintf(f, "\tchain netbird-acl-input-filter {\n"
-		"\t\ttype filter hook input priority filter; policy accept;\n"
-		"\t\tiifname \"%s\" jump netbird-acl-input-rules\n\t}\n}\n",
-		g->iface);
+		"\t\ttype filter hook input priority filter; policy accept;\n");
+	snprintf(ifs, sizeof(ifs), "%s", g->iface);
+	for (ifn = strtok_r(ifs, ",", &save); ifn; ifn = strtok_r(NULL, ",", &save))
+		fprintf(f, "\t\tiifname \"%s\" jump netbird-acl-input-rules\n", ifn);
+	fprintf(f, "\t}\n}\n");
 }
 
 static void gen_iptables(const struct gen *g, FILE *f)
 {
-	char a[32];
+	char a[32], ifs[256], *ifn, *save;
 
 	fprintf(f, "# nbg-bench-gen: %lu rules\n*filter\n:INPUT ACCEPT [0:0]\n"
-		":NETBIRD-ACL-INPUT - [0:0]\n-A INPUT -i %s -j NETBIRD-ACL-INPUT\n",
-		g->n_rules, g->iface);
+		":NETBIRD-ACL-INPUT - [0:0]\n", g->n_rules);
+	snprintf(ifs, sizeof(ifs), "%s", g->iface);
+	for (ifn = strtok_r(ifs, ",", &save); ifn; ifn = strtok_r(NULL, ",", &save))
+		fprintf(f, "-A INPUT -i %s -j NETBIRD-ACL-INPUT\n", ifn);
 	if (g->ct)
 		fprintf(f, "-A NETBIRD-ACL-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n");
 	for (unsigned long i = 0; i < g->n_rules; i++) {
@@ -193,7 +206,8 @@ static void gen_yaml(const struct gen *g, FILE *f)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: nbg-bench-gen [-n RULES] [-i IDENTITIES] [-g GROUPS] [-p PORT]\n"
-		"                     [-I IFACE] [--no-ct] nbctl|nft|iptables|yaml|addr\n");
+		"                     [-s SOURCES] [-I IFACE[,IFACE..]] [--no-ct]\n"
+		"                     nbctl|nft|iptables|yaml|addr\n");
 }
 
 int main(int argc, char **argv)
@@ -204,17 +218,18 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct gen g = { .n_rules = 10, .n_idents = 10000, .n_groups = 100,
-			 .port = 5201, .iface = "wg0", .ct = 1 };
+			 .port = 5201, .n_src = 1, .iface = "wg0", .ct = 1 };
 	const char *fmt;
 	char a[32];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:i:g:p:I:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:i:g:p:s:I:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': g.n_rules = strtoul(optarg, NULL, 0); break;
 		case 'i': g.n_idents = strtoul(optarg, NULL, 0); break;
 		case 'g': g.n_groups = strtoul(optarg, NULL, 0); break;
 		case 'p': g.port = strtoul(optarg, NULL, 0); break;
+		case 's': g.n_src = strtoul(optarg, NULL, 0); break;
 		case 'I': g.iface = optarg; break;
 		case 'C': g.ct = 0; break;
 		case 'h': usage(stdout); return 0;
@@ -225,10 +240,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (g.n_rules < 2 || g.n_idents < 2 || g.n_groups < 1 ||
+	if (g.n_src < 1 || g.n_rules < 2 * g.n_src || g.n_idents <= g.n_src ||
+	    g.n_groups < 1 ||
 	    g.n_idents > (1UL << 22) - 2 || g.port < 1 || g.port > 9998 ||
 	    g.n_rules / 2 + BASE_PORT > 65535) {
-		fprintf(stderr, "nbg-bench-gen: need 2 <= RULES <= %u, 2 <= IDENTITIES < 2^22, GROUPS >= 1, 1 <= PORT < 9999\n",
+		fprintf(stderr, "nbg-bench-gen: need 2*SOURCES <= RULES <= %u, SOURCES < IDENTITIES < 2^22, GROUPS >= 1, 1 <= PORT < 9999\n",
 			(65535 - BASE_PORT) * 2);
 		return 2;
 	}
@@ -242,8 +258,11 @@ int main(int argc, char **argv)
 	else if (!strcmp(fmt, "yaml"))
 		gen_yaml(&g, stdout);
 	else if (!strcmp(fmt, "addr")) {
-		addr(g.n_idents, a, sizeof(a));
-		printf("%s\n", a);
+		/* One line per source, source 0 first. */
+		for (unsigned long k = 0; k < g.n_src; k++) {
+			addr(g.n_idents - k, a, sizeof(a));
+			printf("%s\n", a);
+		}
 	} else {
 		usage(stderr);
 		return 2;

@@ -1,10 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Data-plane benchmark, run inside the test VM (selftests/vm/run.sh). For
-# every topology (a real WireGuard tunnel over veth; a plain veth pair) and
-# configuration it builds its own pair of namespaces, a client and a server,
-# so all filters stay loaded side by side and runs can be interleaved:
+# Data-plane benchmark, run inside the test VM (selftests/vm/run.sh). Each
+# configuration gets its own server namespace, so all filters stay loaded
+# side by side and runs can be interleaved, with one client namespace per
+# topology: "wg" reaches the server through a real WireGuard tunnel (wg0,
+# over a veth underlay), "veth" through a plain veth pair (nb0). Both
+# links of the server are guarded by the same loaded policy; the wg
+# client is the identity owning the last two rules, the veth client the
+# one owning the two before them.
 #
 #   none      no filter
 #   nbguard   nbguard.ko guarding the server's interface, ruleset via nbctl
@@ -66,18 +70,22 @@ done
 
 W=/tmp/nbg-bench
 mkdir -p $W
-SRC=$(nbg-bench-gen -i $IDENTS addr)	# the traffic source's identity
+# Traffic sources: identity IDENTS (wg) and IDENTS-1 (veth).
+mapfile -t SRCS < <(nbg-bench-gen -i $IDENTS -s 2 addr)
+declare -A SRC=([wg]=${SRCS[0]} [veth]=${SRCS[1]})
+declare -A SRC_ID=([wg]=$IDENTS [veth]=$((IDENTS - 1)))
 DST=100.127.0.1				# the server
+GEN=(nbg-bench-gen -i $IDENTS -g $NGROUPS -p $PORT -s 2 -I wg0,nb0)
 PIDS=()
 
 cleanup() {
 	set +e
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for t in $TOPOS; do
-		for c in $CONFIGS; do
-			ip netns pids "s-$t-$c" 2>/dev/null | xargs -r kill 2>/dev/null
+	for c in $CONFIGS; do
+		ip netns pids "s-$c" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "s-$c" 2>/dev/null
+		for t in $TOPOS; do
 			ip netns del "c-$t-$c" 2>/dev/null
-			ip netns del "s-$t-$c" 2>/dev/null
 		done
 	done
 }
@@ -88,21 +96,28 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 s() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-iface_of() { [[ $1 == wg ]] && echo wg0 || echo nb0; }
-
-# A client and a server namespace; the measured link carries SRC -> DST.
-setup_pair() {
-	local t=$1 c=$2 cn=c-$1-$2 sn=s-$1-$2
-	ip netns add "$cn"
+# The server namespace of a configuration, with its filter attached.
+setup_server() {
+	local c=$1 sn=s-$1
 	ip netns add "$sn"
-	s "$cn" ip link set lo up
 	s "$sn" ip link set lo up
+	s "$sn" iperf3 -s -p $PORT -D >/dev/null
+	s "$sn" nbg-bench-load server -p $((PORT + 1)) &
+	PIDS+=($!)
+}
+
+# A client namespace of topology t for configuration c.
+setup_client() {
+	local t=$1 c=$2 cn=c-$1-$2 sn=s-$2 src=${SRC[$1]}
+	ip netns add "$cn"
+	s "$cn" ip link set lo up
 	if [[ $t == veth ]]; then
 		ip link add nb0 netns "$cn" type veth peer name nb0 netns "$sn"
-		s "$cn" ip addr add "$SRC" peer "$DST" dev nb0
-		s "$sn" ip addr add "$DST" peer "$SRC" dev nb0
+		s "$cn" ip addr add "$src" peer "$DST" dev nb0
+		s "$sn" ip addr add "$DST" peer "$src" dev nb0
 		s "$cn" ip link set nb0 up
 		s "$sn" ip link set nb0 up
+		[[ $c == nbguard ]] && s "$sn" nbctl dev add nb0 --any-kind
 	else
 		local kc ks
 		kc=$(wg genkey)
@@ -119,86 +134,79 @@ setup_pair() {
 			allowed-ips "$DST/32"
 		s "$sn" wg set wg0 private-key <(echo "$ks") listen-port 51820 \
 			peer "$(wg pubkey <<<"$kc")" endpoint 10.0.0.1:51820 \
-			allowed-ips "$SRC/32"
-		s "$cn" ip addr add "$SRC" peer "$DST" dev wg0
-		s "$sn" ip addr add "$DST" peer "$SRC" dev wg0
+			allowed-ips "$src/32"
+		s "$cn" ip addr add "$src" peer "$DST" dev wg0
+		s "$sn" ip addr add "$DST" peer "$src" dev wg0
 		s "$cn" ip link set wg0 up
 		s "$sn" ip link set wg0 up
+		[[ $c == nbguard ]] && s "$sn" nbctl dev add wg0
 	fi
-	if [[ $c == nbguard ]]; then
-		if [[ $t == wg ]]; then
-			s "$sn" nbctl dev add wg0
-		else
-			s "$sn" nbctl dev add nb0 --any-kind
-		fi
-	fi
-	s "$sn" iperf3 -s -p $PORT -D >/dev/null
-	s "$sn" nbg-bench-load server -p $((PORT + 1)) &
-	PIDS+=($!)
+	return 0
 }
 
-# load_filter TOPO CONFIG N: installs the policy of N rules, prints timings.
+# load_filter CONFIG N: installs the policy of N rules, prints timings.
 load_filter() {
-	local t=$1 c=$2 n=$3 sn=s-$1-$2 f t0 secs kb0 kb
-	local ifc
-	ifc=$(iface_of "$t")
+	local c=$1 n=$2 sn=s-$1 f t0 secs kb0 kb
 	case $c in
 	none) return 0 ;;
 	nbguard)
 		f=$W/rules-$n.txt
-		[[ -f $f ]] || nbg-bench-gen -n "$n" -i $IDENTS -g $NGROUPS -p $PORT nbctl >"$f"
+		[[ -f $f ]] || "${GEN[@]}" -n "$n" nbctl >"$f"
 		kb0=$(slab_kb); t0=$(now)
 		s "$sn" nbctl rules load "$f" >/dev/null
 		secs=$(elapsed "$t0"); kb=$(( $(slab_kb) - kb0 ))
 		local mem
-		mem=$(s "$sn" nbctl --json show 2>/dev/null | jq -r '.mem_bytes')
+		mem=$(s "$sn" nbctl --json show | jq -r '.mem_bytes')
 		t0=$(now)
 		s "$sn" nbctl rules dump >/dev/null
-		echo "BENCH load topo=$t tool=nbguard rules=$n load_s=$secs dump_s=$(elapsed "$t0") slab_kb=$kb mem_bytes=${mem:-na}"
+		echo "BENCH load tool=nbguard rules=$n load_s=$secs dump_s=$(elapsed "$t0") slab_kb=$kb mem_bytes=${mem:-na}"
 		;;
 	nft)
-		f=$W/nft-$ifc-$n.nft
-		[[ -f $f ]] || nbg-bench-gen -n "$n" -i $IDENTS -g $NGROUPS -p $PORT -I "$ifc" nft >"$f"
+		f=$W/nft-$n.nft
+		[[ -f $f ]] || "${GEN[@]}" -n "$n" nft >"$f"
 		kb0=$(slab_kb); t0=$(now)
 		s "$sn" nft -f "$f"
 		secs=$(elapsed "$t0"); kb=$(( $(slab_kb) - kb0 ))
 		t0=$(now)
 		s "$sn" nft list ruleset >/dev/null
-		echo "BENCH load topo=$t tool=nft rules=$n load_s=$secs dump_s=$(elapsed "$t0") slab_kb=$kb"
+		echo "BENCH load tool=nft rules=$n load_s=$secs dump_s=$(elapsed "$t0") slab_kb=$kb"
 		;;
 	iptables)
-		f=$W/ipt-$ifc-$n.rules
-		[[ -f $f ]] || nbg-bench-gen -n "$n" -i $IDENTS -g $NGROUPS -p $PORT -I "$ifc" iptables >"$f"
+		f=$W/ipt-$n.rules
+		[[ -f $f ]] || "${GEN[@]}" -n "$n" iptables >"$f"
 		kb0=$(slab_kb); t0=$(now)
 		s "$sn" iptables-restore <"$f"
 		secs=$(elapsed "$t0"); kb=$(( $(slab_kb) - kb0 ))
 		t0=$(now)
 		s "$sn" iptables-save >/dev/null
-		echo "BENCH load topo=$t tool=iptables rules=$n load_s=$secs dump_s=$(elapsed "$t0") slab_kb=$kb"
+		echo "BENCH load tool=iptables rules=$n load_s=$secs dump_s=$(elapsed "$t0") slab_kb=$kb"
 		;;
 	esac
 }
 
-# Counters of the measured rules; prints "allowed=P dropped=D".
+# Counters of the rules TOPO's traffic must hit (one server namespace
+# serves both topologies; drops are the server's, both links together).
+# Prints "allowed=P dropped=D [ct_established=E]".
 counters() {
-	local t=$1 c=$2 n=$3 sn=s-$1-$2
+	local t=$1 c=$2 n=$3 sn=s-$2 id=${SRC_ID[$1]} src=${SRC[$1]}
+	local last=$((n - 2 * (IDENTS - ${SRC_ID[$1]})))	# its udp rule
 	case $c in
 	nbguard)
-		s "$sn" nbctl --json stats | jq -r --argjson a $((n - 1)) --argjson b "$n" '
+		s "$sn" nbctl --json stats | jq -r --argjson a $((last - 1)) --argjson b "$last" '
 			(map(select(.rule == $a or .rule == $b) | .packets) | add // 0) as $ok |
 			(map(select(.rule == "default" and .direction == "in") | .packets) | add // 0) as $drop |
 			"allowed=\($ok) dropped=\($drop)"'
 		;;
 	nft)
-		s "$sn" nft list chain ip netbird netbird-acl-input-rules | awk '
-			/dport 5201-5202/ { for (i = 1; i < NF; i++) if ($i == "packets") ok += $(i + 1) }
+		s "$sn" nft list chain ip netbird netbird-acl-input-rules | awk -v set="@nb$id" '
+			$0 ~ set " " && /dport 5201-5202/ { for (i = 1; i < NF; i++) if ($i == "packets") ok += $(i + 1) }
 			/drop/ { for (i = 1; i < NF; i++) if ($i == "packets") drop += $(i + 1) }
 			/established/ { for (i = 1; i < NF; i++) if ($i == "packets") ct += $(i + 1) }
 			END { printf "allowed=%d dropped=%d ct_established=%d\n", ok, drop, ct }'
 		;;
 	iptables)
-		s "$sn" iptables -L NETBIRD-ACL-INPUT -v -x -n | awk '
-			/dpts:5201:5202/ { ok += $1 }
+		s "$sn" iptables -L NETBIRD-ACL-INPUT -v -x -n | awk -v src="$src" '
+			$8 == src && /dpts:5201:5202/ { ok += $1 }
 			$3 == "DROP" { drop += $1 }
 			/RELATED,ESTABLISHED/ { ct += $1 }
 			END { printf "allowed=%d dropped=%d ct_established=%d\n", ok, drop, ct }'
@@ -228,9 +236,10 @@ measure() {
 
 echo "BENCH env kernel=$(uname -r) cpus=$(nproc) iptables=\"$(iptables -V 2>&1)\" nft=\"$(nft -v 2>&1)\""
 t0=$(now)
-for t in $TOPOS; do
-	for c in $CONFIGS; do
-		setup_pair "$t" "$c"
+for c in $CONFIGS; do
+	setup_server "$c"
+	for t in $TOPOS; do
+		setup_client "$t" "$c"
 	done
 done
 sleep 1
@@ -238,10 +247,8 @@ echo "# namespaces up in $(elapsed "$t0")s: topologies $TOPOS, configurations $C
 
 rc=0
 for n in $SIZES; do
-	for t in $TOPOS; do
-		for c in $CONFIGS; do
-			load_filter "$t" "$c" "$n"
-		done
+	for c in $CONFIGS; do
+		load_filter "$c" "$n"
 	done
 	cfgs=($CONFIGS)
 	for ((r = 1; r <= REPS; r++)); do
