@@ -7,6 +7,7 @@
  *   nbmgmt-client -s HOST:PORT --ca CA login --state DIR [--port N]
  *         [--endpoint IP:PORT]... [--maps N] [--stay SECS] [--rotate]
  *         [--early]   (with --stay: stop as soon as N maps arrived)
+ *         [--endpoint-update IP:PORT]  (send ENDPOINT after the first map)
  *   nbmgmt-client -s HOST:PORT --ca CA raw garbage|oversize|badversion|
  *         nohello|login-nocert|enroll-twice
  *
@@ -201,7 +202,8 @@ struct login_opts {
 	struct nbw_endpoint eps[NBW_MAX_ENDPOINTS];
 	unsigned int n_eps;
 	int maps, stay;
-	bool rotate, early;
+	bool rotate, early, has_upd;
+	struct nbw_endpoint upd;
 };
 
 static int login(struct login_opts *o)
@@ -304,6 +306,16 @@ static int login(struct login_opts *o)
 					goto out;
 				printf("rotated %s\n", b);
 			}
+			if (o->has_upd && maps == 1) {
+				struct nbw_msg u;
+
+				nbw_msg_init(&u, NBW_MSG_ENDPOINT);
+				u.n_endpoints = 1;
+				u.endpoints[0] = o->upd;
+				if (nbw_conn_send(c, &u, err, sizeof(err)))
+					goto out;
+				printf("sent ENDPOINT\n");
+			}
 			if (o->maps && maps >= o->maps && (!o->stay || o->early)) {
 				nbw_msg_free(&m);
 				r = 0;
@@ -400,6 +412,7 @@ int main(int argc, char **argv)
 		{ "stay", required_argument, NULL, 't' },
 		{ "rotate", no_argument, NULL, 'r' },
 		{ "early", no_argument, NULL, 'E' },
+		{ "endpoint-update", required_argument, NULL, 'U' },
 		{ 0 }
 	};
 	struct login_opts lo = { .port = 51820, .maps = 1 };
@@ -427,6 +440,13 @@ int main(int argc, char **argv)
 		case 't': lo.stay = atoi(optarg); break;
 		case 'r': lo.rotate = true; break;
 		case 'E': lo.early = true; break;
+		case 'U':
+			if (nbw_endpoint_parse(optarg, &lo.upd)) {
+				fprintf(stderr, "bad --endpoint-update %s\n", optarg);
+				return 2;
+			}
+			lo.has_upd = true;
+			break;
 		default: return 2;
 		}
 	}

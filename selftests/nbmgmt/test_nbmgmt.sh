@@ -79,7 +79,7 @@ YAML
 cp "$T/policy.yaml" "$T/good.yaml"
 
 echo "KTAP version 1"
-echo "1..43"
+echo "1..45"
 
 out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
 ADMIN=$(tail -1 <<<"$out")
@@ -141,14 +141,18 @@ expect "a node the policy connects to nobody gets no peers" "^netmap [0-9]+ peer
 # web stays connected; enrolling a node with the clients group pushes a map
 C login --state "$T/web" --stay 10 --maps 2 --early >"$T/web.live" &
 pids+=($!); WEBPID=$!
+C login --state "$T/stranger" --stay 3 >"$T/stranger.live" &
+pids+=($!); STRPID=$!
 sleep 1
 out=$(C enroll --key "$GRP" --hostname tablet --out "$T/tablet")
 expect "enroll with a key that joins group clients" "^enrolled tablet " "$out"
 for _ in $(seq 20); do grep -q "^peer tablet " "$T/web.live" && break; sleep 0.1; done
 expect "pushed to web within 2 s: the new clients member" "^peer tablet " "$(cat "$T/web.live")"
+wait $STRPID
+expect "a node the change does not affect gets no new map" "^stayed .* 1 maps$" "$(cat "$T/stranger.live")"
 
 # --- misbehaving clients while laptop keeps working ------------------------
-C login --state "$T/laptop" --stay 5 >"$T/laptop.live" &
+C login --state "$T/laptop" --stay 5 --endpoint-update 203.0.113.9:51820 >"$T/laptop.live" &
 pids+=($!); LAPPID=$!
 exec 7<>/dev/tcp/127.0.0.1/$PORT	# a client that never says anything
 sleep 0.5
@@ -176,6 +180,7 @@ exec 7>&-
 if [[ $rc == 0 ]]; then ok "laptop kept getting PONGs throughout"; else
 	not_ok "laptop kept getting PONGs throughout" "$(cat "$T/laptop.live")"; fi
 out=$(C login --state "$T/web" --maps 1)
+expect "ENDPOINT from laptop is relayed to web" "^peer laptop .* ep=203\.0\.113\.9:51820" "$out"
 if grep -qF "peer tablet $NEWKEY " <<<"$out"; then ok "web's map carries tablet's rotated key"; else
 	not_ok "web's map carries tablet's rotated key" "$NEWKEY $out"; fi
 expect "server logged why it closed the bad clients" "closing: PROTOCOL: frame: .*limit" "$(cat "$LOG")"
@@ -212,7 +217,8 @@ if [[ $(grep -A20 SIGHUP "$LOG" | grep -c "rejected; keeping the previous policy
 else
 	not_ok "SIGHUP with a bad policy: rejected and logged" "$(tail -5 "$LOG")"
 fi
-out=$(C login --state "$T/laptop" --maps 1)
+# tablet's login changes nothing in web's map, so web's next map is the reload's
+out=$(C login --state "$T/tablet" --maps 1)
 expect "the old policy stays (after reload and SIGHUP)" "^peer web " "$out"
 sed 's/443/8443/' "$T/good.yaml" >"$T/policy.yaml"
 out=$("$NBMGMT" policy reload --dir "$T/srv" 2>&1)
