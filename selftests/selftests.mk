@@ -24,7 +24,11 @@ VM_TESTS += \
 	selftests/netns/ports.sh \
 	selftests/netns/outbound.sh \
 	selftests/netns/revocation.sh \
-	selftests/netns/atomic_swap.sh
+	selftests/netns/atomic_swap.sh \
+	selftests/netns/isolation.sh \
+	selftests/netns/privilege.sh \
+	selftests/netns/malformed.sh \
+	selftests/netns/counters_events.sh
 
 # The VM boots the kernel the module was built for.
 check-vm demo: export NBG_KVER := $(KVER)

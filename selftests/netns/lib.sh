@@ -231,6 +231,35 @@ need_nbguard() {
 	command -v nbctl >/dev/null || fail "nbctl is not built"
 }
 
+# jnbg I FILTER CMD... : nbctl --json CMD in node I, through jq -r FILTER.
+jnbg() {
+	local i=$1 f=$2 out; shift 2
+	out=$(ip netns exec "n$i" nbctl --json "$@") || fail "nbctl --json $* in n$i"
+	jq -r "$f" <<<"$out" || fail "jq '$f' on: $out"
+}
+
+# nfield I KEY CMD... : top-level scalar KEY of nbctl --json CMD in node I.
+# (jq takes over a second per call under emulation; this is sed.)
+nfield() {
+	local i=$1 key=$2 out; shift 2
+	out=$(ip netns exec "n$i" nbctl --json "$@") || fail "nbctl --json $* in n$i"
+	sed -n "s/^[^\"]*{\(.*[,{]\)\{0,1\} *\"$key\": *\"\{0,1\}\([^\",}]*\).*/\2/p" <<<"$out" | head -n1
+}
+
+# generation I
+generation() { nfield "$1" generation show; }
+
+# stat_packets I RULE|default-in|default-out : packets counted for a rule.
+stat_packets() {
+	local i=$1 r=$2 a=rule b=$2
+	case $r in
+	default-in) a=default b=in ;;
+	default-out) a=default b=out ;;
+	esac
+	ip netns exec "n$i" nbctl stats | awk -v a="$a" -v b="$b" \
+		'$1 == a && $2 == b { p = $3 } END { print p + 0 }'
+}
+
 # load_rules I <<EOF ... EOF : load a ruleset (file format) into node I.
 load_rules() {
 	local i=$1 out
