@@ -398,7 +398,10 @@ struct nbg_tiny {
 	u16 lo, hi;
 };
 
+/* Thresholds; the tests build with other values to reach every path. */
+#ifndef NBG_TINY_MAX
 #define NBG_TINY_MAX	8
+#endif
 
 struct nbg_class {
 	u32 min_rank;
@@ -418,7 +421,9 @@ struct nbg_ptab {
  * high byte: iv_bkt[bkt + h] is the interval holding port h * 256, so the
  * binary search only covers one bucket.
  */
+#ifndef NBG_BKT_MIN
 #define NBG_BKT_MIN	16
+#endif
 
 struct nbg_rank {
 	u32 index;		/* in the description's rules[] */
@@ -550,39 +555,28 @@ static bool nbg_u32_in(const u32 *a, u32 n, u32 x)
 	return false;
 }
 
-/* Per-packet state for the local-selector checks, filled lazily. */
-struct nbg_pctx {
-	const struct nbg_pkt *p;
-	const u8 *local;
-	u32 proto;
-	u16 port;
-	bool local_known;
-	u32 local_ident;
-};
-
-/* Out of line: rare, and it would bloat the hot loop's register use. */
+/*
+ * Does the packet's local address (dst in, src out) match local selector
+ * @li? Out of line: rare, and it would bloat the hot path's register use.
+ */
 static noinline bool nbg_lsel_has(const struct nbg_classifier *c, u32 li,
-				  struct nbg_pctx *x)
+				  const struct nbg_pkt *p)
 {
 	const struct nbg_lsel *ls = &c->lsels[li];
+	const u8 *local = p->direction == NBG_DIR_IN ? p->daddr.raw :
+						      p->saddr.raw;
 	const struct nbg_ident *id;
-	u32 i;
+	u32 i, node;
 
 	for (i = 0; i < ls->n_pfx; i++)
-		if (nbg_prefix_has(&c->pfx[ls->pfx + i], x->p->family, x->local))
+		if (nbg_prefix_has(&c->pfx[ls->pfx + i], p->family, local))
 			return true;
 	if (!ls->n_idents && !ls->n_groups)
 		return false;
-	if (!x->local_known) {
-		u32 node = nbg_lpm_addr(c, x->p->family, x->local);
-
-		x->local_ident = node == NBG_NONE ? NBG_NONE :
-				 c->nodes[node].ident;
-		x->local_known = true;
-	}
-	if (x->local_ident == NBG_NONE)
+	node = nbg_lpm_addr(c, p->family, local);
+	if (node == NBG_NONE || c->nodes[node].ident == NBG_NONE)
 		return false;
-	id = &c->idents[x->local_ident];
+	id = &c->idents[c->nodes[node].ident];
 	if (nbg_u32_in(c->u32s + ls->idents, ls->n_idents, id->id))
 		return true;
 	for (i = 0; i < id->n_groups; i++)
@@ -615,34 +609,34 @@ static __always_inline u32 nbg_ptab_rank(const struct nbg_classifier *c,
 
 static __always_inline u32 nbg_sub_rank(const struct nbg_classifier *c,
 					const struct nbg_sub *sub,
-					const struct nbg_pctx *x)
+					const struct nbg_pkt *p)
 {
 	const struct nbg_ptab *pt = c->ptabs + sub->ptabs;
 	const struct nbg_ptab *end = pt + sub->n_ptabs;
 
 	for (; pt < end; pt++)
-		if (pt->proto == x->proto)
-			return min(sub->any_rank, nbg_ptab_rank(c, pt, x->port));
+		if (pt->proto == p->proto)
+			return min(sub->any_rank, nbg_ptab_rank(c, pt, p->dport));
 	return sub->any_rank;
 }
 
 /* Subtables of rules with a local selector: rare, kept out of line. */
 static noinline u32 nbg_lsel_subs_rank(const struct nbg_classifier *c,
 				       const struct nbg_class *cl,
-				       struct nbg_pctx *x, u32 best)
+				       const struct nbg_pkt *p, u32 best)
 {
 	const struct nbg_sub *sub = c->subs + cl->subs;
 	const struct nbg_sub *end = sub + cl->n_subs;
 
 	for (; sub < end && sub->min_rank < best; sub++)
-		if (nbg_lsel_has(c, sub->lsel, x))
-			best = min(best, nbg_sub_rank(c, sub, x));
+		if (nbg_lsel_has(c, sub->lsel, p))
+			best = min(best, nbg_sub_rank(c, sub, p));
 	return best;
 }
 
 static __always_inline u32 nbg_class_rank(const struct nbg_classifier *c,
 					  const struct nbg_class *cl,
-					  struct nbg_pctx *x, u32 best)
+					  const struct nbg_pkt *p, u32 best)
 {
 	const struct nbg_tiny *t, *end;
 
@@ -650,57 +644,53 @@ static __always_inline u32 nbg_class_rank(const struct nbg_classifier *c,
 		/* by rank: the first match is the best */
 		t = c->tiny + cl->tiny;
 		for (end = t + cl->n_tiny; t < end && t->rank < best; t++)
-			if ((t->proto == x->proto ||
+			if ((t->proto == p->proto ||
 			     t->proto == NBG_ANY_PROTO) &&
-			    t->lo <= x->port && x->port <= t->hi)
+			    t->lo <= p->dport && p->dport <= t->hi)
 				return t->rank;
 		return best;
 	}
 	if (cl->any.min_rank < best)
-		best = min(best, nbg_sub_rank(c, &cl->any, x));
+		best = min(best, nbg_sub_rank(c, &cl->any, p));
 	if (cl->n_subs && c->subs[cl->subs].min_rank < best)
-		best = nbg_lsel_subs_rank(c, cl, x, best);
+		best = nbg_lsel_subs_rank(c, cl, p, best);
 	return best;
 }
 
-/* Most classes cannot beat what is already found: skip them inline. */
+/* Class 0 is empty; most other classes cannot beat what is found. */
 static __always_inline u32 nbg_class_best(const struct nbg_classifier *c,
-					  u32 ci, struct nbg_pctx *x, u32 best)
+					  u32 ci, const struct nbg_pkt *p,
+					  u32 best)
 {
 	const struct nbg_class *cl = &c->classes[ci];
 
-	return cl->min_rank < best ? nbg_class_rank(c, cl, x, best) : best;
+	if (!ci || cl->min_rank >= best)
+		return best;
+	return nbg_class_rank(c, cl, p, best);
 }
 
 void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 		  struct nbg_verdict *v)
 {
 	const struct nbg_node *node;
-	struct nbg_pctx x;
 	u32 ni, best, dir = p->direction;
 
 	memset(v, 0, sizeof(*v));
 	if ((p->family != AF_INET && p->family != AF_INET6) ||
 	    dir >= __NBG_DIR_MAX)
 		return;
-	x.p = p;
-	x.local = dir == NBG_DIR_IN ? p->daddr.raw : p->saddr.raw;
-	x.proto = p->proto;
-	x.port = p->dport;
-	x.local_known = false;
-
 	ni = nbg_lpm_addr(c, p->family,
 			  dir == NBG_DIR_IN ? p->saddr.raw : p->daddr.raw);
 	if (ni == NBG_NONE) {
-		best = nbg_class_best(c, c->wild[dir], &x, NBG_NONE);
+		best = nbg_class_best(c, c->wild[dir], p, NBG_NONE);
 	} else {
 		node = &c->nodes[ni];
 		if (node->ident != NBG_NONE)
 			v->ident_id = c->idents[node->ident].id;
 		/* wild_sep is the empty class when wildcards were merged */
-		best = nbg_class_best(c, node->cls[dir], &x, NBG_NONE);
-		best = nbg_class_best(c, node->dcls[dir], &x, best);
-		best = nbg_class_best(c, c->wild_sep[dir], &x, best);
+		best = nbg_class_best(c, node->cls[dir], p, NBG_NONE);
+		best = nbg_class_best(c, node->dcls[dir], p, best);
+		best = nbg_class_best(c, c->wild_sep[dir], p, best);
 	}
 	if (best == NBG_NONE)
 		return;
@@ -1824,6 +1814,10 @@ static int nbg_memo_class(struct nbg_build *b, u32 mi, bool with_wild)
 	return nbg_class_from_tmp(b, &VEC(b->memo, u32)[4 * mi + 3]);
 }
 
+#ifndef NBG_WILD_MERGE_MAX
+#define NBG_WILD_MERGE_MAX(n_rules)	(4 * (u64)(n_rules) + 4096)
+#endif
+
 static int nbg_build_classes(struct nbg_build *b)
 {
 	struct nbg_classifier *c = b->c;
@@ -1865,7 +1859,7 @@ static int nbg_build_classes(struct nbg_build *b)
 	 */
 	for (dir = 0; dir < __NBG_DIR_MAX; dir++) {
 		merge[dir] = (u64)n_wild[dir] * n_memo[dir] <=
-			     4 * (u64)b->d->n_rules + 4096;
+			     NBG_WILD_MERGE_MAX(b->d->n_rules);
 		c->wild_sep[dir] = merge[dir] ? 0 : c->wild[dir];
 	}
 	for (i = 0; i < b->memo.n / 4; i++) {

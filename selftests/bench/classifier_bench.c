@@ -30,7 +30,9 @@
 
 #include "selftests/unit/testlib.h"
 
+#ifndef N_IDENTS
 #define N_IDENTS	10000
+#endif
 #define N_GROUPS	100
 #define N_PKTS		256	/* packets per kind, cycled */
 

@@ -12,7 +12,10 @@
 
 NBG_CLASSIFIER_OBJ := $(B)/unit/classifier.o
 UNIT_TESTLIB := $(B)/unit/testlib.o
-UNIT_TESTS := $(B)/classifier_test $(B)/classifier_diff
+UNIT_TESTS := $(B)/classifier_test $(B)/classifier_diff $(B)/classifier_diff_generic
+# The classifier with every size threshold at its extreme, so that the
+# differential test also covers the table paths small rulesets never reach.
+GENERIC_FLAGS := -DNBG_TINY_MAX=0 -DNBG_BKT_MIN=1 '-DNBG_WILD_MERGE_MAX(n)=0'
 
 $(B)/unit/classifier.o: kmod/classifier.c kmod/classifier.h lib/kshim.h
 	@mkdir -p $(dir $@)
@@ -26,6 +29,13 @@ $(B)/classifier_test: selftests/unit/classifier_test.c $(UNIT_TESTLIB) $(NBG_CLA
 	$(CC) $(CFLAGS) -o $@ $^
 
 $(B)/classifier_diff: selftests/unit/classifier_diff.c $(UNIT_TESTLIB) $(NBG_CLASSIFIER_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(B)/unit/classifier_generic.o: kmod/classifier.c kmod/classifier.h lib/kshim.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GENERIC_FLAGS) -c -o $@ $<
+
+$(B)/classifier_diff_generic: selftests/unit/classifier_diff.c $(UNIT_TESTLIB) $(B)/unit/classifier_generic.o
 	$(CC) $(CFLAGS) -o $@ $^
 
 $(B)/classifier_bench: selftests/bench/classifier_bench.c $(UNIT_TESTLIB) $(NBG_CLASSIFIER_OBJ)
@@ -49,9 +59,12 @@ $(B)/asan/classifier_test: selftests/unit/classifier_test.c $(ASAN_SRCS)
 $(B)/asan/classifier_diff: selftests/unit/classifier_diff.c $(ASAN_SRCS)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(ASAN_FLAGS) -o $@ $^
+$(B)/asan/classifier_diff_generic: selftests/unit/classifier_diff.c $(ASAN_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(ASAN_FLAGS) $(GENERIC_FLAGS) -o $@ $^
 
 .PHONY: unit-asan unit-valgrind
-unit-asan: $(B)/asan/classifier_test $(B)/asan/classifier_diff
+unit-asan: $(B)/asan/classifier_test $(B)/asan/classifier_diff $(B)/asan/classifier_diff_generic
 	selftests/run-host.sh $^
 
 unit-valgrind: $(UNIT_TESTS)
