@@ -401,6 +401,14 @@ struct nbw_conn *nbw_conn_open(SSL_CTX *ctx, const char *host,
 			       const char *port, int timeout_ms, char *err,
 			       size_t errlen)
 {
+	return nbw_conn_open_name(ctx, host, port, NULL, timeout_ms, err,
+				  errlen);
+}
+
+struct nbw_conn *nbw_conn_open_name(SSL_CTX *ctx, const char *host,
+				    const char *port, const char *name,
+				    int timeout_ms, char *err, size_t errlen)
+{
 	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	struct nbw_conn *c = calloc(1, sizeof(*c));
 	unsigned char tmp[16];
@@ -418,16 +426,18 @@ struct nbw_conn *nbw_conn_open(SSL_CTX *ctx, const char *host,
 		ssl_err(err, errlen, "SSL_new");
 		goto fail;
 	}
-	/* Verify the name we dialled: an IP SAN for addresses, else DNS. */
-	if (inet_pton(AF_INET, host, tmp) == 1 ||
-	    inet_pton(AF_INET6, host, tmp) == 1) {
+	/* Verify the name: an IP SAN for addresses, else a DNS name. */
+	if (!name)
+		name = host;
+	if (inet_pton(AF_INET, name, tmp) == 1 ||
+	    inet_pton(AF_INET6, name, tmp) == 1) {
 		if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
-						   host)) {
+						   name)) {
 			ssl_err(err, errlen, "set IP to verify");
 			goto fail;
 		}
-	} else if (!SSL_set1_host(c->ssl, host) ||
-		   !SSL_set_tlsext_host_name(c->ssl, host)) {
+	} else if (!SSL_set1_host(c->ssl, name) ||
+		   !SSL_set_tlsext_host_name(c->ssl, name)) {
 		ssl_err(err, errlen, "set host to verify");
 		goto fail;
 	}

@@ -63,6 +63,14 @@ struct nbw_conn;
 struct nbw_conn *nbw_conn_open(SSL_CTX *ctx, const char *host,
 			       const char *port, int timeout_ms,
 			       char *err, size_t errlen);
+/*
+ * The same, but verify the server certificate against @name (a DNS name
+ * or an address) instead of the dialled @host: for dialling an address
+ * while checking the server's DNS name. @name NULL = @host.
+ */
+struct nbw_conn *nbw_conn_open_name(SSL_CTX *ctx, const char *host,
+				    const char *port, const char *name,
+				    int timeout_ms, char *err, size_t errlen);
 void nbw_conn_close(struct nbw_conn *c);
 int nbw_conn_fd(const struct nbw_conn *c);
 

@@ -3,6 +3,9 @@
  * nbmgmt-client: a small node-side client built only from proto/, used by
  * the nbmgmt integration test (and handy for poking a server by hand).
  *
+ * Common options: -s HOST:PORT, --ca CA, --verify-name NAME (check the
+ * server certificate for NAME instead of HOST).
+ *
  *   nbmgmt-client -s HOST:PORT --ca CA enroll --key KEY --hostname H --out DIR
  *   nbmgmt-client -s HOST:PORT --ca CA login --state DIR [--port N]
  *         [--endpoint IP:PORT]... [--maps N] [--stay SECS] [--rotate]
@@ -26,7 +29,7 @@
 #include <openssl/rand.h>
 #include "proto/tls.h"
 
-static const char *server = "127.0.0.1:" NBW_DEFAULT_PORT, *ca;
+static const char *server = "127.0.0.1:" NBW_DEFAULT_PORT, *ca, *vname;
 static char host[256], port[16];
 static char err[1024];
 
@@ -54,7 +57,7 @@ static struct nbw_conn *dial(const char *cert, const char *key)
 		printf("failed: %s\n", err);
 		return NULL;
 	}
-	c = nbw_conn_open(ctx, host, port, 5000, err, sizeof(err));
+	c = nbw_conn_open_name(ctx, host, port, vname, 5000, err, sizeof(err));
 	SSL_CTX_free(ctx);	/* the connection holds its own reference */
 	if (!c)
 		printf("failed: %s\n", err);
@@ -402,6 +405,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
 		{ "ca", required_argument, NULL, 'c' },
+		{ "verify-name", required_argument, NULL, 'n' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "hostname", required_argument, NULL, 'H' },
 		{ "out", required_argument, NULL, 'o' },
@@ -424,6 +428,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 's': server = optarg; break;
 		case 'c': ca = optarg; break;
+		case 'n': vname = optarg; break;
 		case 'k': key = optarg; break;
 		case 'H': hostname = optarg; break;
 		case 'o': out = optarg; break;

@@ -79,7 +79,7 @@ YAML
 cp "$T/policy.yaml" "$T/good.yaml"
 
 echo "KTAP version 1"
-echo "1..45"
+echo "1..47"
 
 out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
 ADMIN=$(tail -1 <<<"$out")
@@ -241,6 +241,10 @@ start_server "$T/srv" "$T/policy.yaml" "$LOG" 127.0.0.2
 out=$("$CLIENT" -s 127.0.0.2:$PORT --ca "$T/srv/ca.crt" login --state "$T/web" --maps 1 2>&1)
 expect "client refuses a server whose certificate does not name the address" \
 	"failed: .*(mismatch|verif)" "$out"
+out=$("$CLIENT" -s 127.0.0.2:$PORT --verify-name localhost --ca "$T/srv/ca.crt" login --state "$T/web" --maps 1 2>&1)
+expect "dialling an address, verifying a DNS name in the certificate" "^netmap " "$out"
+out=$("$CLIENT" -s 127.0.0.2:$PORT --verify-name mgmt.wrong --ca "$T/srv/ca.crt" login --state "$T/web" --maps 1 2>&1)
+expect "... and refusing a name the certificate lacks" "failed: .*(mismatch|verif)" "$out"
 kill $SERVER_PID; wait $SERVER_PID 2>/dev/null
 start_server "$T/srv" "$T/policy.yaml" "$LOG"
 out=$(C login --state "$T/web" --maps 1)
