@@ -12,7 +12,7 @@
  *         [--early]   (with --stay: stop as soon as N maps arrived)
  *         [--endpoint-update IP:PORT]  (send ENDPOINT after the first map)
  *   nbmgmt-client -s HOST:PORT --ca CA raw garbage|oversize|badversion|
- *         nohello|login-nocert|enroll-twice
+ *         nohello|login-nocert|badcsr [--key KEY]
  *
  * Prints one line per event ("enrolled NAME ...", "netmap SERIAL ...",
  * "peer NAME ...", "rule ..." lines, "error CODE: message") and exits 0
@@ -31,6 +31,7 @@
 
 static const char *server = "127.0.0.1:" NBW_DEFAULT_PORT, *ca, *vname;
 static char host[256], port[16];
+static const char *setup_key;
 static char err[1024];
 
 static void split_server(void)
@@ -372,6 +373,17 @@ static int raw(const char *what)
 	} else if (!strcmp(what, "nohello")) {
 		nbw_msg_init(&m, NBW_MSG_PING);
 		nbw_conn_send(c, &m, err, sizeof(err));
+	} else if (!strcmp(what, "badcsr")) {
+		nbw_msg_init(&m, NBW_MSG_ENROLL);
+		snprintf(m.setup_key, sizeof(m.setup_key), "%s",
+			 setup_key ? setup_key : "none");
+		snprintf(m.hostname, sizeof(m.hostname), "badcsr");
+		m.has_pubkey = true;
+		random_key(m.pubkey);
+		m.csr = strdup("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
+			       "-----END CERTIFICATE REQUEST-----\n");
+		nbw_conn_send(c, &m, err, sizeof(err));
+		nbw_msg_free(&m);
 	} else if (!strcmp(what, "login-nocert")) {
 		nbw_msg_init(&m, NBW_MSG_LOGIN);
 		m.has_pubkey = m.has_listen_port = true;
@@ -429,7 +441,7 @@ int main(int argc, char **argv)
 		case 's': server = optarg; break;
 		case 'c': ca = optarg; break;
 		case 'n': vname = optarg; break;
-		case 'k': key = optarg; break;
+		case 'k': key = setup_key = optarg; break;
 		case 'H': hostname = optarg; break;
 		case 'o': out = optarg; break;
 		case 'S': lo.state = optarg; break;

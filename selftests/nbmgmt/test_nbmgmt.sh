@@ -79,7 +79,7 @@ YAML
 cp "$T/policy.yaml" "$T/good.yaml"
 
 echo "KTAP version 1"
-echo "1..47"
+echo "1..49"
 
 out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
 ADMIN=$(tail -1 <<<"$out")
@@ -127,6 +127,11 @@ expect "setup-key list shows exhausted, expired and revoked keys" \
 out=$(C enroll --key "$ADMIN" --hostname web --out "$T/webdup")
 expect "duplicate hostname gets a suffix" "^enrolled web-2 " "$out"
 GRP=$("$NBMGMT" setup-key create --dir "$T/srv" --reusable --group clients)
+ONE=$("$NBMGMT" setup-key create --dir "$T/srv")
+out=$(C raw badcsr --key "$ONE")
+expect "unusable CSR: BAD_CSR" "^error BAD_CSR" "$out"
+out=$(C enroll --key "$ONE" --hostname phone --out "$T/phone")
+expect "a failed enrollment does not use up a one-off key" "^enrolled phone " "$out"
 
 # --- maps ----------------------------------------------------------------
 out=$(C login --state "$T/web" --endpoint 192.0.2.1:51820 --maps 1)

@@ -243,6 +243,15 @@ char *ca_sign_csr(struct ca *ca, const char *csr_pem, const char *name,
 		snprintf(errbuf, errlen, "CSR signature does not verify");
 		goto out;
 	}
+	/* Weak node keys would make the mutual TLS worth little. */
+	if ((EVP_PKEY_is_a(pub, "RSA") && EVP_PKEY_get_bits(pub) < 2048) ||
+	    (EVP_PKEY_is_a(pub, "EC") && EVP_PKEY_get_bits(pub) < 256) ||
+	    !(EVP_PKEY_is_a(pub, "RSA") || EVP_PKEY_is_a(pub, "EC") ||
+	      EVP_PKEY_is_a(pub, "ED25519"))) {
+		snprintf(errbuf, errlen, "CSR key must be EC P-256 or stronger,"
+			 " Ed25519, or RSA >= 2048 bits");
+		goto out;
+	}
 	/* The subject the node asked for is ignored: CN is the node name. */
 	c = cert_new(name, pub, CERT_DAYS);
 	if (!c || !X509_set_issuer_name(c, X509_get_subject_name(ca->cert)) ||
