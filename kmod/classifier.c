@@ -337,18 +337,28 @@ out:
  *  2. The node names, per direction, two compiled classes: the rules that
  *     reach it through groups and prefixes (shared by every node with the
  *     same group set and selector ancestors, so 10,000 peers in 100 groups
- *     make ~100 classes), and the rules that name its identity directly.
- *     Rules whose remote selector is "any" live in one wildcard class per
- *     direction, consulted for every packet.
+ *     make ~100 classes), and the rules that name its identity directly
+ *     (usually a handful). Rules whose remote selector is "any" are copied
+ *     into every group class when that stays cheap (wildcards x classes <=
+ *     4 x rules + 4096), else kept in one wildcard class per direction
+ *     consulted for every packet. An address in no node sees only the
+ *     wildcard class.
  *  3. Rules are ranked once: all denies before all allows, by id within
- *     each. The verdict is the smallest rank over matching rules, so the
- *     three classes merge with min().
- *  4. A class is a list of subtables, one per distinct local selector
- *     ("any" for most rules), sorted by the best rank they can give so
- *     the scan stops early. A subtable holds the best rank of its
- *     protocol-any rules and, per protocol, sorted disjoint port intervals
- *     with the best rank on each (one interval for portless protocols),
- *     found by binary search.
+ *     each. The verdict is the smallest rank over matching rules, so
+ *     classes merge with min(), and a class whose best possible rank is
+ *     not below the best found so far is skipped without a look.
+ *  4. A class of at most NBG_TINY_MAX port ranges and no local selectors
+ *     is a list scanned in rank order (first match wins). Otherwise it is
+ *     a subtable for its local-any rules plus one per distinct local
+ *     selector (rare, out of line, sorted by best rank so the scan stops
+ *     early). A subtable holds the best rank of its protocol-any rules
+ *     and, per protocol, sorted disjoint port intervals with the best rank
+ *     on each (one interval for portless protocols), found by binary
+ *     search, narrowed first by the port's high byte in large tables.
+ *
+ * Build cost is O(total selector items x log) plus one class compile per
+ * distinct rule set; classify cost is O(distinct prefix lengths) hash
+ * probes plus O(log rules of one class).
  *
  * Nothing here allocates, locks or sleeps; the structure is read-only
  * after nbg_classifier_build() and does not point into the description.
@@ -687,9 +697,13 @@ void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 		node = &c->nodes[ni];
 		if (node->ident != NBG_NONE)
 			v->ident_id = c->idents[node->ident].id;
-		/* wild_sep is the empty class when wildcards were merged */
-		best = nbg_class_best(c, node->cls[dir], p, NBG_NONE);
-		best = nbg_class_best(c, node->dcls[dir], p, best);
+		/*
+		 * Rules naming the identity first: few, usually a tiny scan,
+		 * and a deny found there spares the larger class. wild_sep
+		 * is the empty class when wildcards were merged.
+		 */
+		best = nbg_class_best(c, node->dcls[dir], p, NBG_NONE);
+		best = nbg_class_best(c, node->cls[dir], p, best);
 		best = nbg_class_best(c, c->wild_sep[dir], p, best);
 	}
 	if (best == NBG_NONE)
