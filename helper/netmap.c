@@ -200,6 +200,24 @@ static void apply_routes(struct helper *h, const struct nbw_msg *old,
 {
 	struct nbh_prefix p;
 
+	if (!old) {
+		/* first map since start: whatever we routed before and the
+		 * map no longer has goes (the map may have changed while we
+		 * were not running) */
+		struct nbh_prefix *cur = calloc(4096, sizeof(*cur));
+		int n = cur ? wg_route_list(&h->wg, h->ifindex, cur, 4096) : -1;
+
+		for (int i = 0; i < n; i++) {
+			struct nbw_addr a = { .family = cur[i].family };
+
+			if (cur[i].len != (cur[i].family == AF_INET ? 32 : 128))
+				continue;
+			memcpy(a.addr, &cur[i].a, cur[i].family == AF_INET ? 4 : 16);
+			if (!map_has_addr(new_map, &a))
+				wg_route(&h->wg, h->ifindex, &cur[i], 0);
+		}
+		free(cur);
+	}
 	if (old) {
 		for (uint32_t i = 0; i < old->n_peers; i++)
 			for (unsigned int k = 0; k < old->peers[i].n_addrs; k++) {

@@ -250,6 +250,57 @@ int local_addrs(struct wg *wg, int skip_ifindex, struct nbh_prefix *out,
 	return addr_dump(wg, &d);
 }
 
+struct route_dump {
+	int ifindex;
+	struct nbh_prefix *out;
+	int n, max;
+};
+
+static int cb_route(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct route_dump *d = data;
+	const struct nlattr *a, *dst = NULL;
+	struct nbh_prefix p;
+	int oif = 0;
+
+	if (rtm->rtm_protocol != RTPROT_STATIC || rtm->rtm_table != RT_TABLE_MAIN ||
+	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+		if (mnl_attr_get_type(a) == RTA_DST)
+			dst = a;
+		else if (mnl_attr_get_type(a) == RTA_OIF &&
+			 !mnl_attr_validate(a, MNL_TYPE_U32))
+			oif = mnl_attr_get_u32(a);
+	}
+	if (oif != d->ifindex || !dst || d->n >= d->max ||
+	    mnl_attr_get_payload_len(dst) != (rtm->rtm_family == AF_INET ? 4u : 16u))
+		return MNL_CB_OK;
+	memset(&p, 0, sizeof(p));
+	p.family = rtm->rtm_family;
+	p.len = rtm->rtm_dst_len;
+	memcpy(&p.a, mnl_attr_get_payload(dst), mnl_attr_get_payload_len(dst));
+	d->out[d->n++] = p;
+	return MNL_CB_OK;
+}
+
+int wg_route_list(struct wg *wg, int ifindex, struct nbh_prefix *out, int max)
+{
+	struct route_dump d = { .ifindex = ifindex, .out = out, .max = max };
+	char buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	int ret;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_UNSPEC;
+	ret = nl_talk(&wg->rt, nlh, cb_route, &d, "dump routes");
+	return ret ? ret : d.n;
+}
+
 /* --- generic netlink "wireguard" ---------------------------------------- */
 
 static struct nlmsghdr *wg_msg(struct wg *wg, char *buf, int cmd, int flags,

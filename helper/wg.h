@@ -59,6 +59,8 @@ int wg_link_up(struct wg *wg, int ifindex);
 int wg_addr(struct wg *wg, int ifindex, const struct nbh_prefix *p, int add);
 int wg_route(struct wg *wg, int ifindex, const struct nbh_prefix *p, int add);
 
+/* Our static routes through the link (to drop stale ones). */
+int wg_route_list(struct wg *wg, int ifindex, struct nbh_prefix *out, int max);
 /* Addresses configured on the link (to drop stale ones). */
 int wg_addr_list(struct wg *wg, int ifindex, struct nbh_prefix *out,
 		 int max);

@@ -40,6 +40,22 @@ cp_underlay() {
 	done
 }
 
+# check_has TEXT STRING [WHAT]: fixed-string match (keys hold '+' and '/')
+check_has() {
+	grep -qF -- "$2" <<<"$1" || { printf '%s\n' "$1" | sed 's/^/    /'; fail "${3:-output} does not contain '$2'"; }
+	pass "${3:-output} contains '$2'"
+}
+
+# wait_until SECS CMD...: retry CMD (every 200 ms) until it succeeds or
+# SECS seconds of wall time have passed (slow commands count fully).
+wait_until() {
+	local end=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < end)) || return 1
+		sleep 0.2
+	done
+}
+
 # ns NODE CMD...
 ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
 
@@ -58,7 +74,7 @@ mgmt_start() {
 		--listen "${CP_ADDR[$MGMT_NODE]}:$MGMT_PORT" "$@" \
 		>>"$CP/mgmt.log" 2>&1 &
 	MGMT_PID=$!
-	wait_for 10 ns "$MGMT_NODE" bash -c "echo >/dev/tcp/${CP_ADDR[$MGMT_NODE]}/$MGMT_PORT" ||
+	wait_until 10 ns "$MGMT_NODE" bash -c "echo >/dev/tcp/${CP_ADDR[$MGMT_NODE]}/$MGMT_PORT" ||
 		{ tail -n 20 "$CP/mgmt.log"; fail "nbmgmt did not start listening"; }
 }
 
@@ -96,7 +112,7 @@ helper_config() {
 # helper_start NODE: start nbhelper in NODE (log in $CP/NODE/helper.log).
 helper_start() {
 	local n=$1
-	CP_START[$n]=$(date +%s%N)
+	CP_START[$n]=$(now_ms)
 	ns "$n" nbhelper -c "$CP/$n/helper.yaml" -v >>"$CP/$n/helper.log" 2>&1 &
 	CP_PID[$n]=$!
 }
@@ -121,13 +137,14 @@ ov6() { status_of "$1" addresses | tr ' ' '\n' | grep -m1 ':' | cut -d/ -f1; }
 # wait_connected NODE SECS: the helper reports connected with a map
 wait_connected() {
 	local n=$1 secs=${2:-20}
-	wait_for "$secs" bash -c "[[ \$(awk '\$1==\"state\"{print \$2}' $CP/$n/state/status 2>/dev/null) == connected && \$(awk '\$1==\"serial\"{print \$2}' $CP/$n/state/status) != 0 ]]" ||
+	wait_until "$secs" bash -c "[[ \$(awk '\$1==\"state\"{print \$2}' $CP/$n/state/status 2>/dev/null) == connected && \$(awk '\$1==\"serial\"{print \$2}' $CP/$n/state/status) != 0 ]]" ||
 		{ helper_log "$n"; fail "$n: nbhelper did not connect and get a map within ${secs}s"; }
 	pass "$n: connected, serial $(status_of "$n" serial), overlay $(ov4 "$n")"
 }
 
-# ms_since NS_TIMESTAMP
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# now_ms / ms_since T0: wall clock in ms (busybox date has no %N)
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+ms_since() { echo $(( $(now_ms) - $1 )); }
 
 # can_ping FROM ADDR: one ping with 1 s timeout
 can_ping() { ns "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
