@@ -57,7 +57,14 @@ sqlite3 *db_open(const char *path, bool create)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	/*
+	 * WAL with synchronous=NORMAL never corrupts and loses nothing when
+	 * the process crashes; only a power loss can drop the newest commits.
+	 * Logins and endpoint updates (frequent, in the event loop) use it;
+	 * enrollment switches to FULL (db_begin_durable) because it hands out
+	 * a certificate that must stay registered.
+	 */
+	if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		    "PRAGMA foreign_keys=ON;") || db_exec(db, schema)) {
 		sqlite3_close(db);
 		return NULL;
@@ -68,6 +75,31 @@ sqlite3 *db_open(const char *path, bool create)
 int db_begin(sqlite3 *db) { return db_exec(db, "BEGIN IMMEDIATE"); }
 int db_commit(sqlite3 *db) { return db_exec(db, "COMMIT"); }
 void db_rollback(sqlite3 *db) { sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); }
+
+int db_begin_durable(sqlite3 *db)
+{
+	if (db_exec(db, "PRAGMA synchronous=FULL"))
+		return -1;
+	if (db_begin(db)) {
+		db_exec(db, "PRAGMA synchronous=NORMAL");
+		return -1;
+	}
+	return 0;
+}
+
+int db_commit_durable(sqlite3 *db)
+{
+	int r = db_commit(db);
+
+	db_exec(db, "PRAGMA synchronous=NORMAL");
+	return r;
+}
+
+void db_rollback_durable(sqlite3 *db)
+{
+	db_rollback(db);
+	db_exec(db, "PRAGMA synchronous=NORMAL");
+}
 
 static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
 {

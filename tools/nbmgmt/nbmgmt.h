@@ -81,6 +81,10 @@ int db_meta_set(sqlite3 *db, const char *k, const char *v);
 int db_begin(sqlite3 *db);	/* BEGIN IMMEDIATE */
 int db_commit(sqlite3 *db);
 void db_rollback(sqlite3 *db);
+/* The same with synchronous=FULL for the transaction (enrollment). */
+int db_begin_durable(sqlite3 *db);
+int db_commit_durable(sqlite3 *db);
+void db_rollback_durable(sqlite3 *db);
 
 /* Setup keys. The key itself is never stored, only its SHA-256. */
 void key_hash(const char *key, char out[65]);

@@ -593,7 +593,11 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	info("%zu nodes registered, map serial %llu", s.reg.n_nodes,
 	     (unsigned long long)s.reg.serial);
-	info("listening on %s", shown);
+	/* Always printed, even with -q: scripts wait for this line. */
+	if (log_level < LOG_INFO)
+		fprintf(stderr, PROG ": info: listening on %s\n", shown);
+	else
+		info("listening on %s", shown);
 	ret = serve_loop(&s, lfd, afd, sfd) ? 1 : 0;
 	while (s.n_conns)
 		conn_free(&s, s.conns[--s.n_conns]);

@@ -102,7 +102,7 @@ static void enroll(struct server *s, struct conn *c, const struct nbw_msg *m)
 			  " client certificate; log in instead");
 		return;
 	}
-	if (db_begin(db)) {
+	if (db_begin_durable(db)) {
 		conn_fail(c, NBW_E_INTERNAL, "database busy");
 		return;
 	}
@@ -135,7 +135,8 @@ static void enroll(struct server *s, struct conn *c, const struct nbw_msg *m)
 	memcpy(dbn.pubkey, m->pubkey, NBW_KEY_LEN);
 	snprintf(dbn.groups, sizeof(dbn.groups), "%s", k.groups);
 	dbn.created = time(NULL);
-	if (db_node_add(db, &dbn) || db_key_use(db, k.id) || db_commit(db)) {
+	if (db_node_add(db, &dbn) || db_key_use(db, k.id) ||
+	    db_commit_durable(db)) {
 		code = NBW_E_INTERNAL;
 		why = "database error";
 		goto fail;
@@ -171,7 +172,7 @@ static void enroll(struct server *s, struct conn *c, const struct nbw_msg *m)
 	c->deadline = now_ms() + 2000;
 	return;
 fail:
-	db_rollback(db);
+	db_rollback_durable(db);
 	free(cert);
 	conn_fail(c, code, "%s", why);
 }
