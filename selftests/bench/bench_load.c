@@ -67,7 +67,9 @@ static void set_timeout(int fd, double secs)
 	struct timeval tv = { .tv_sec = (time_t)secs,
 			      .tv_usec = (secs - (time_t)secs) * 1e6 };
 
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+	/* SO_SNDTIMEO bounds a TCP connect too. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
 		die("SO_RCVTIMEO");
 }
 
@@ -117,6 +119,7 @@ static void __attribute__((noreturn)) server(struct sockaddr_in *sa)
 				count++;
 				break;
 			case 'R':
+				buf[0] = 'r';
 				sendto(u, buf, n, 0, (void *)&peer, plen);
 				break;
 			case 'Z':
@@ -134,28 +137,68 @@ static void __attribute__((noreturn)) server(struct sockaddr_in *sa)
 	}
 }
 
-/* Ask the server something over UDP, retrying: the answer may be lost. */
-static uint64_t control(struct sockaddr_in *sa, char op)
+/*
+ * Send a one-byte op on a connected UDP socket until the answer (the op in
+ * lower case) comes back. Waits 1, 2, 4, 8 and 16 s between tries: a
+ * flow's first packet may take seconds through 100,000 linear rules under
+ * emulation, and resending quickly would only queue more walks. Fills
+ * buf with the answer; returns its length, or -1.
+ */
+static ssize_t ask(int fd, char op, char *buf, size_t len)
 {
-	int fd = udp_socket();
-	char buf[64];
-
-	set_timeout(fd, 0.5);
-	for (int tries = 0; tries < 20; tries++) {
+	for (double wait = 1; wait <= 16; wait *= 2) {
+		double until = now() + wait;
 		ssize_t n;
 
-		if (sendto(fd, &op, 1, 0, (void *)sa, sizeof(*sa)) < 0)
-			die("sendto");
-		n = recv(fd, buf, sizeof(buf) - 1, 0);
-		if (n > 0 && buf[0] == op - 'A' + 'a') {
-			buf[n] = 0;
-			close(fd);
-			return strtoull(buf + 1, NULL, 10);
+		if (send(fd, &op, 1, 0) < 0 && errno != ECONNREFUSED)
+			die("send");
+		while (now() < until) {
+			set_timeout(fd, until - now() + 0.001);
+			n = recv(fd, buf, len - 1, 0);
+			if (n > 0 && buf[0] == (op | 0x20)) {
+				buf[n] = 0;
+				return n;
+			}
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != ECONNREFUSED && errno != EINTR)
+				die("recv");
 		}
 	}
-	fprintf(stderr, "%s: server at %s:%u does not answer\n", prog,
-		inet_ntoa(sa->sin_addr), ntohs(sa->sin_port));
-	exit(1);
+	return -1;
+}
+
+static int udp_connect(struct sockaddr_in *sa)
+{
+	int fd = udp_socket();
+
+	if (connect(fd, (void *)sa, sizeof(*sa)))
+		die("connect");
+	return fd;
+}
+
+/* Reset ('Z') or read ('Q') the server's count on one control flow that
+ * stays established, so control costs no rule walk after the first. */
+static uint64_t control(struct sockaddr_in *sa, char op)
+{
+	static int fd = -1;
+	char buf[64];
+
+	if (fd < 0)
+		fd = udp_connect(sa);
+	if (ask(fd, op, buf, sizeof(buf)) < 0) {
+		fprintf(stderr, "%s: server at %s:%u does not answer\n", prog,
+			inet_ntoa(sa->sin_addr), ntohs(sa->sin_port));
+		exit(1);
+	}
+	return strtoull(buf + 1, NULL, 10);
+}
+
+/* Make a flow established (a reply seen) before it is measured. */
+static int establish(int fd)
+{
+	char buf[64];
+
+	return ask(fd, 'R', buf, sizeof(buf)) < 0 ? -1 : 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -165,51 +208,61 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int udp_rr(struct sockaddr_in *sa, double secs, int report)
+static int udp_rr(struct sockaddr_in *sa, double secs)
 {
 	size_t cap = 1 << 16, n = 0;
 	double *rtt = malloc(cap * sizeof(*rtt));
-	double start = now(), end = start + secs, t;
-	int fd = udp_socket();
+	double start, end, t;
+	int fd = udp_connect(sa);
 	unsigned long lost = 0;
+	unsigned int seq = 0;
 
 	if (!rtt)
 		die("malloc");
-	if (connect(fd, (void *)sa, sizeof(*sa)))
-		die("connect");
-	set_timeout(fd, 0.2);
+	if (establish(fd)) {
+		fprintf(stderr, "%s: udp-rr: no answer at all\n", prog);
+		return 1;
+	}
+	start = now();
+	end = start + secs;
+	set_timeout(fd, 1.0);
 	while ((t = now()) < end) {
-		char buf[64] = "R";
-		double t1;
+		char buf[64], want[64];
+		ssize_t r;
 
-		if (send(fd, buf, 32, 0) < 0)
+		snprintf(want, sizeof(want), "R%u", ++seq);
+		if (send(fd, want, strlen(want), 0) < 0)
 			die("send");
-		if (recv(fd, buf, sizeof(buf), 0) < 0) {
+		want[0] = 'r';
+		/* Skip late answers to earlier requests. */
+		while ((r = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+			buf[r] = 0;
+			if (!strcmp(buf, want))
+				break;
+		}
+		if (r <= 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != ECONNREFUSED)
+			    errno != ECONNREFUSED && errno != EINTR)
 				die("recv");
 			lost++;
 			continue;
 		}
-		t1 = now();
 		if (n == cap) {
 			cap *= 2;
 			rtt = realloc(rtt, cap * sizeof(*rtt));
 			if (!rtt)
 				die("realloc");
 		}
-		rtt[n++] = t1 - t;
+		rtt[n++] = now() - t;
 	}
 	close(fd);
 	if (!n) {
 		fprintf(stderr, "%s: udp-rr: no answer at all\n", prog);
 		return 1;
 	}
-	if (report) {
-		qsort(rtt, n, sizeof(*rtt), cmp_double);
-		printf("udp_rr_tps=%.1f udp_rr_us=%.1f lost=%lu\n",
-		       n / (now() - start), rtt[n / 2] * 1e6, lost);
-	}
+	qsort(rtt, n, sizeof(*rtt), cmp_double);
+	printf("udp_rr_tps=%.1f udp_rr_us=%.1f lost=%lu\n",
+	       n / (now() - start), rtt[n / 2] * 1e6, lost);
 	free(rtt);
 	return 0;
 }
@@ -219,9 +272,9 @@ static int udp_rate(struct sockaddr_in *sa, double secs, int size)
 	char buf[2048];
 	struct mmsghdr msgs[64];
 	struct iovec iov = { .iov_base = buf, .iov_len = size };
-	unsigned long long sent = 0, got;
-	double start, elapsed;
-	int fd = udp_socket();
+	unsigned long long sent = 0, got, prev;
+	double start, elapsed, until;
+	int fd = udp_connect(sa);
 
 	memset(buf, 'B', sizeof(buf));
 	memset(msgs, 0, sizeof(msgs));
@@ -229,21 +282,10 @@ static int udp_rate(struct sockaddr_in *sa, double secs, int size)
 		msgs[i].msg_hdr.msg_iov = &iov;
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	if (connect(fd, (void *)sa, sizeof(*sa)))
-		die("connect");
 	/* A reply makes the flow established, as real traffic is. */
-	set_timeout(fd, 0.5);
-	for (int tries = 0;; tries++) {
-		char r[64] = "R";
-
-		if (send(fd, r, 32, 0) < 0)
-			die("send");
-		if (recv(fd, r, sizeof(r), 0) > 0)
-			break;
-		if (tries == 10) {
-			fprintf(stderr, "%s: udp-rate: no answer at all\n", prog);
-			return 1;
-		}
+	if (establish(fd)) {
+		fprintf(stderr, "%s: udp-rate: no answer at all\n", prog);
+		return 1;
 	}
 	control(sa, 'Z');
 	start = now();
@@ -259,8 +301,15 @@ static int udp_rate(struct sockaddr_in *sa, double secs, int size)
 		sent += n;
 	}
 	elapsed = now() - start;
-	usleep(200000);	/* let queued datagrams arrive */
+	/* Wait until the queues are drained (the count stops moving), so
+	 * what is still in flight counts and does not load the next run. */
 	got = control(sa, 'Q');
+	until = now() + 30;
+	do {
+		prev = got;
+		usleep(200000);
+		got = control(sa, 'Q');
+	} while (got != prev && now() < until);
 	close(fd);
 	if (!got) {
 		fprintf(stderr, "%s: udp-rate: server received nothing\n", prog);
@@ -274,9 +323,11 @@ static int udp_rate(struct sockaddr_in *sa, double secs, int size)
  * New flows: request-response where every request comes from a fresh
  * source port, WINDOW of them in flight. A closed loop, so a filter that
  * is slow on a flow's first packet slows the rate instead of piling up
- * datagrams in the receive backlog.
+ * datagrams in the receive backlog; flows still in flight when time is up
+ * are waited for (and counted in the time), so none loads the next run.
  */
-#define WINDOW 16
+#define WINDOW		4
+#define FLOW_TIMEOUT	30.0
 
 static int udp_flows(struct sockaddr_in *sa, double secs)
 {
@@ -286,19 +337,28 @@ static int udp_flows(struct sockaddr_in *sa, double secs)
 	/* Walk the port range from a time-dependent start so repeated runs
 	 * rarely reuse a tuple conntrack still remembers. */
 	unsigned int port = 20000 + (unsigned int)(start * 1000) % 40000;
+	int open_slots;
 
 	for (int i = 0; i < WINDOW; i++)
 		pfd[i].fd = -1;
-	while ((t = now()) < start + secs) {
+	do {
+		int more = (t = now()) < start + secs;
+
+		open_slots = 0;
 		for (int i = 0; i < WINDOW; i++) {
 			struct sockaddr_in me = { .sin_family = AF_INET };
 
 			if (pfd[i].fd >= 0) {
-				if (t - sent_at[i] < 1.0)
+				if (t - sent_at[i] < FLOW_TIMEOUT) {
+					open_slots++;
 					continue;
-				lost++;		/* no answer within a second */
+				}
+				lost++;
 				close(pfd[i].fd);
+				pfd[i].fd = -1;
 			}
+			if (!more)
+				continue;
 			pfd[i].fd = udp_socket();
 			pfd[i].events = POLLIN;
 			do {
@@ -308,6 +368,7 @@ static int udp_flows(struct sockaddr_in *sa, double secs)
 			if (sendto(pfd[i].fd, "R", 1, 0, (void *)sa, sizeof(*sa)) != 1)
 				die("sendto");
 			sent_at[i] = now();
+			open_slots++;
 		}
 		if (poll(pfd, WINDOW, 100) < 0 && errno != EINTR)
 			die("poll");
@@ -321,15 +382,12 @@ static int udp_flows(struct sockaddr_in *sa, double secs)
 			close(pfd[i].fd);
 			pfd[i].fd = -1;
 		}
-	}
-	for (int i = 0; i < WINDOW; i++)
-		if (pfd[i].fd >= 0)
-			close(pfd[i].fd);
+	} while (open_slots);
 	if (!done) {
 		fprintf(stderr, "%s: udp-flows: no answer at all\n", prog);
 		return 1;
 	}
-	printf("udp_flows_ps=%.1f lost=%llu\n", done / (now() - start), lost);
+	printf("udp_flows_ps=%.2f lost=%llu\n", done / (now() - start), lost);
 	return 0;
 }
 
@@ -347,7 +405,7 @@ static int tcp_crr(struct sockaddr_in *sa, double secs)
 			die("socket");
 		/* Reset on close, like the server, so ports are reused at once. */
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		set_timeout(fd, 1.0);
+		set_timeout(fd, 30.0);
 		if (connect(fd, (void *)sa, sizeof(*sa)) == 0) {
 			/* Wait for the server's reset: the connection completed. */
 			ssize_t r = recv(fd, &c, 1, 0);
@@ -410,7 +468,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(mode, "udp-rr"))
-		return udp_rr(&sa, secs, 1);
+		return udp_rr(&sa, secs);
 	if (!strcmp(mode, "udp-rate"))
 		return udp_rate(&sa, secs, size);
 	if (!strcmp(mode, "udp-flows"))
