@@ -6,7 +6,9 @@
  *  - parsers never read outside their input (ASan/valgrind find it),
  *  - a decoded message re-encodes, and the re-encoding decodes to a
  *    message that encodes to the same bytes (decode and encode agree),
- *  - a frame the decoder accepts is one nbw_frame_check accepts.
+ *  - a frame the decoder accepts is one nbw_frame_check accepts,
+ *  - the text forms (endpoints, addresses, base64 keys) print back to
+ *    what parses to the same value.
  *
  * Build with clang -fsanitize=fuzzer,address -DNBW_LIBFUZZER for
  * libFuzzer; without it, fuzz_wire_main.c drives it deterministically.
@@ -78,6 +80,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	nbw_msg_free(&m);
+	/* The text forms (node configs, CLI): parse, print, parse again. */
+	{
+		char txt[128], back[128];
+		struct nbw_endpoint ep, ep2;
+		struct nbw_addr ad, ad2;
+		uint8_t key[NBW_KEY_LEN];
+		char b64[NBW_KEY_B64_LEN];
+		size_t tl = size < sizeof(txt) - 1 ? size : sizeof(txt) - 1;
+
+		memcpy(txt, data, tl);
+		txt[tl] = 0;
+		if (!nbw_endpoint_parse(txt, &ep) &&
+		    (nbw_endpoint_parse(nbw_endpoint_str(&ep, back, sizeof(back)),
+					&ep2) || memcmp(&ep, &ep2, sizeof(ep))))
+			abort();
+		if (!nbw_addr_parse(txt, &ad) &&
+		    (nbw_addr_parse(nbw_addr_str(&ad, back, sizeof(back)), &ad2) ||
+		     memcmp(&ad, &ad2, sizeof(ad))))
+			abort();
+		if (!nbw_key_from_base64(key, txt)) {
+			nbw_key_to_base64(b64, key);
+			if (strcmp(b64, txt))
+				abort();	/* only canonical keys parse */
+		}
+		(void)nbw_name_valid(txt);
+	}
 	/* Attributes straight from the bytes. */
 	q = data;
 	n = size;

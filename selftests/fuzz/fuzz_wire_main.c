@@ -223,7 +223,15 @@ int main(int argc, char **argv)
 		}
 		LLVMFuzzerTestOneInput(buf, len);
 	}
-	printf("ok 2 %lu random inputs\n", iters / 4);
+	/* text forms: random strings over their alphabets */
+	for (i = 0; i < iters / 4; i++) {
+		static const char alpha[] = "0123456789abcdefABCDEF:.[]/=+xyz";
+		len = rnd() % 48;
+		for (s = 0; s < len; s++)
+			buf[s] = (uint8_t)alpha[rnd() % (sizeof(alpha) - 1)];
+		LLVMFuzzerTestOneInput(buf, len);
+	}
+	printf("ok 2 %lu random inputs\n", iters / 2);
 
 	for (i = 0; i < iters; i++) {
 		struct nbw_buf *sd = &seeds[rnd() % n_seeds];
