@@ -106,7 +106,7 @@ void *nbg_txn_alloc(struct nbg_txn *txn, size_t n, size_t size,
 	}
 	if (!bytes)
 		return NULL;
-	p = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	p = kvzalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!p) {
 		NL_SET_ERR_MSG(extack, "out of memory");
 		return ERR_PTR(-ENOMEM);
