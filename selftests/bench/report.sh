@@ -75,6 +75,7 @@ $2 == "check" { kv($0); CHECK[V["topo"] SUBSEP V["cfg"] SUBSEP V["rules"]] = V["
 $2 == "compile" { kv($0); for (k in V) C[k] = V[k] }
 $2 == "compile_all" { kv($0); for (k in V) CA[k] = V[k] }
 $2 == "nbctl_compile" { kv($0); NC = V["secs"] }
+$2 == "metric" { m = $0; sub(/^BENCH metric /, "", m); MET[++nmet] = m; if (m ~ /polic/) haschange = 1 }
 END {
 	order = "none nbguard nft iptables"
 	nm = split("tcp pps rr flows cps", ms, " ")
@@ -193,6 +194,14 @@ END {
 			C["peers"], C["groups"], C["rules"], C["load_s"], C["one_node_s"] * 1000, \
 			CA["all_nodes_s"], CA["all_nodes_cpu_s"], (NC != "" ? sprintf("%.3f s", NC) : "-")
 		printf "Every node: %s compilations, %s identities and %s rules emitted in total.\n\n", CA["nodes"], CA["total_idents"], CA["total_rules"]
+	}
+	if (nmet) {
+		print "## Control plane (in the VM, from the control-plane tests)"
+		print ""
+		for (i = 1; i <= nmet; i++) print "- " MET[i]
+		print ""
+		print "Policy change to enforcement: " (haschange ? "above." : "not measured (no test times it yet).")
+		print ""
 	}
 	# ---------------------------------------------------------- targets
 	print "## Targets"
@@ -354,8 +363,9 @@ cat <<'EOF'
   flow's first packet. On established flows they can therefore be as
   fast as or faster than nbguard; on new flows their cost grows with the
   number of rules while nbguard's does not.
-- Helper start to first packet and policy change to enforcement:
-  not measured (nbhelper's end-to-end path was not ready for this run).
+- Helper start to first packet and policy change to enforcement come
+  from the control-plane VM tests (their "# metric:" lines), where they
+  exist; anything not listed above was not measured.
 
 ## How to reproduce
 

@@ -125,6 +125,21 @@ EOF
 	fi
 fi
 
+# ------------------------------------------------------------ control plane
+# The control-plane VM tests time what a user waits for (helper start to
+# first packet, policy change to enforcement) and print "# metric:" lines;
+# run them once more and keep those lines.
+if ((VM && !SMOKE)); then
+	mapfile -t CP_TESTS < <(grep -l '# metric:' selftests/netns/*.sh 2>/dev/null | grep -v bench)
+	if ((${#CP_TESTS[@]})); then
+		echo "# control plane in the VM: ${CP_TESTS[*]}"
+		if ! NBG_TEST_TIMEOUT=300 selftests/vm/run.sh "${CP_TESTS[@]}" >"$OUT/cp.log" 2>&1; then
+			echo "bench: a control-plane test failed (see $OUT/cp.log); its metrics may be incomplete" >&2
+		fi
+		sed -n 's/^\(# \)*metric: \(.*\)$/BENCH metric \2/p' "$OUT/cp.log" >>"$RES"
+	fi
+fi
+
 # ------------------------------------------------------------ tables
 TABLES=$OUT/tables.md
 bash selftests/bench/report.sh "$RES" "$CLS" >"$TABLES"
