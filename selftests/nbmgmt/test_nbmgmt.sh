@@ -9,9 +9,15 @@
 # the old one, peer removal, and a restart. Prints KTAP.
 #
 #   build/test_nbmgmt        (built from selftests/nbmgmt/test_nbmgmt.sh)
+#   NBMGMT_WRAP="valgrind -q --error-exitcode=99" build/test_nbmgmt
+#   KEEP=1 build/test_nbmgmt  (keep the temporary directory and logs)
 
 B=$(cd "$(dirname "$0")" && pwd)
 NBMGMT=$B/nbmgmt
+# run-host.sh's NBG_VALGRIND wraps this script; check the server too.
+if [[ -n $NBG_VALGRIND && -z $NBMGMT_WRAP ]]; then
+	NBMGMT_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99"
+fi
 CLIENT=$B/nbmgmt-client
 T=$(mktemp -d /tmp/nbmgmt-test.XXXXXX)
 n=0 passed=0 failed=0
@@ -79,7 +85,7 @@ YAML
 cp "$T/policy.yaml" "$T/good.yaml"
 
 echo "KTAP version 1"
-echo "1..49"
+echo "1..50"
 
 out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
 ADMIN=$(tail -1 <<<"$out")
@@ -256,6 +262,14 @@ out=$(C login --state "$T/web" --maps 1)
 s=$(sed -n 's/^netmap \([0-9]*\).*/\1/p' <<<"$out")
 if [[ -n $s && $s -gt $last ]]; then ok "after a restart the serial keeps growing ($last -> $s)"; else
 	not_ok "after a restart the serial keeps growing" "last=$last $out"; fi
+# Exit 0 on SIGTERM; under NBMGMT_WRAP=valgrind... also no memory errors.
+kill $SERVER_PID; wait $SERVER_PID; rc=$?
+if [[ $rc == 0 ]] && ! grep -q '^==[0-9]*==' "$LOG"; then
+	ok "server shuts down cleanly on SIGTERM${NBMGMT_WRAP:+ (valgrind clean)}"
+else
+	not_ok "server shuts down cleanly on SIGTERM" "exit $rc
+$(grep '^==' "$LOG" | head -20)"
+fi
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]
