@@ -9,6 +9,7 @@
 #      no filter / nbguard.ko / nftables / linear iptables, over WireGuard
 #      and over a plain veth pair, at 10 .. 100,000 rules, plus the time to
 #      load, dump and hold each ruleset;
+#   4. control-plane timings in the VM (selftests/bench/cp_bench.sh);
 # then prints the tables and writes them, with the machine and how to
 # reproduce them, to Documentation/performance.md.
 #
@@ -126,17 +127,17 @@ EOF
 fi
 
 # ------------------------------------------------------------ control plane
-# The control-plane VM tests time what a user waits for (helper start to
-# first packet, policy change to enforcement) and print "# metric:" lines;
-# run them once more and keep those lines.
+# nbmgmt and two nbhelper nodes in the VM (selftests/bench/cp_bench.sh):
+# helper start to first packet, policy change to enforcement.
 if ((VM && !SMOKE)); then
-	mapfile -t CP_TESTS < <(grep -l '# metric:' selftests/netns/*.sh 2>/dev/null | grep -v bench)
-	if ((${#CP_TESTS[@]})); then
-		echo "# control plane in the VM: ${CP_TESTS[*]}"
-		if ! NBG_TEST_TIMEOUT=300 selftests/vm/run.sh "${CP_TESTS[@]}" >"$OUT/cp.log" 2>&1; then
-			echo "bench: a control-plane test failed (see $OUT/cp.log); its metrics may be incomplete" >&2
+	if [[ -x $B/nbhelper && -x $B/nbmgmt ]]; then
+		echo "# control plane in the VM (selftests/bench/cp_bench.sh)"
+		if ! NBG_TEST_TIMEOUT=300 selftests/vm/run.sh selftests/bench/cp_bench.sh >"$OUT/cp.log" 2>&1; then
+			fail "the control-plane benchmark failed (see $OUT/cp.log)"
 		fi
 		sed -n 's/^\(# \)*metric: \(.*\)$/BENCH metric \2/p' "$OUT/cp.log" >>"$RES"
+	else
+		echo "# control plane: nbhelper or nbmgmt not built: not measured"
 	fi
 fi
 
