@@ -185,8 +185,9 @@ static void print_netmap(const struct nbw_msg *m)
 		nl = strchr(p, '\n');
 		if (!nl)
 			nl = p + strlen(p);
-		if (*p != '#' && nl > p)
-			printf("ruleset %.*s\n", (int)(nl - p), p);
+		if (nl > p)
+			printf("%s %.*s\n", *p == '#' ? "comment" : "ruleset",
+			       (int)(nl - p), p);
 		p = *nl ? nl + 1 : nl;
 	}
 	fflush(stdout);

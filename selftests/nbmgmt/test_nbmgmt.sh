@@ -85,7 +85,7 @@ YAML
 cp "$T/policy.yaml" "$T/good.yaml"
 
 echo "KTAP version 1"
-echo "1..50"
+echo "1..51"
 
 out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
 ADMIN=$(tail -1 <<<"$out")
@@ -144,6 +144,7 @@ out=$(C login --state "$T/web" --endpoint 192.0.2.1:51820 --maps 1)
 expect "web's map lists laptop" "^peer laptop " "$out"
 expect_not "web's map does not list unconnected nodes" "^peer (stranger|web-2) " "$out"
 expect "web's ruleset: laptop's group may reach 443" "^ruleset rule [0-9]+ allow in proto tcp src group [0-9]+ .*port 443" "$out"
+expect "the ruleset names the policy rule in a comment" "^comment .*clients-to-web" "$out"
 out=$(C login --state "$T/laptop" --maps 1)
 expect "laptop sees web with its reported endpoint" "^peer web .* ep=192\.0\.2\.1:51820" "$out"
 out=$(C login --state "$T/stranger" --maps 1)
