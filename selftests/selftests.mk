@@ -28,7 +28,10 @@ VM_TESTS += \
 	selftests/netns/isolation.sh \
 	selftests/netns/privilege.sh \
 	selftests/netns/malformed.sh \
-	selftests/netns/counters_events.sh
+	selftests/netns/counters_events.sh \
+	selftests/netns/devices.sh \
+	selftests/netns/big_ruleset.sh \
+	selftests/netns/unload.sh
 
 # The VM boots the kernel the module was built for.
 check-vm demo: export NBG_KVER := $(KVER)

@@ -44,7 +44,7 @@ ip netns exec n1 nbg-probe flood udp "$(ip4 0)" 6000 --count 1000000 -t 1000 >/t
 flood=$!
 sleep 0.5
 swap_out=$(n0 nbg-swap /tmp/a.rules /tmp/b.rules "$SWAPS") || fail "nbg-swap: $swap_out"
-kill -INT "$flood" 2>/dev/null || true
+kill -TERM "$flood" 2>/dev/null || true
 wait "$flood" && rc=0 || rc=$?
 echo "    $swap_out"
 echo "    flood: $(cat /tmp/flood.out)"
@@ -61,7 +61,7 @@ ip netns exec n1 nbg-probe flood udp "$(ip4 0)" 6000 --count 1000000 -t 200 >/tm
 flood=$!
 sleep 0.5
 n0 nbg-swap /tmp/a.rules /tmp/deny.rules 200 >/dev/null || fail "nbg-swap deny"
-kill -INT "$flood" 2>/dev/null || true
+kill -TERM "$flood" 2>/dev/null || true
 wait "$flood" || true
 read -r _ sent _ received _ lost _ <<<"$(cat /tmp/flood.out)"
 ((lost > 0)) || fail "no loss seen even with a denying ruleset ($sent sent)"
