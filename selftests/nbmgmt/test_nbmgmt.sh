@@ -85,7 +85,7 @@ YAML
 cp "$T/policy.yaml" "$T/good.yaml"
 
 echo "KTAP version 1"
-echo "1..51"
+echo "1..54"
 
 out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
 ADMIN=$(tail -1 <<<"$out")
@@ -246,6 +246,9 @@ out=$("$NBMGMT" peer remove stranger --dir "$T/srv" 2>&1)
 expect "peer remove" "removed stranger" "$out"
 out=$(C login --state "$T/stranger" --maps 1)
 expect "removed node cannot log in: NOT_ENROLLED" "^error NOT_ENROLLED" "$out"
+out=$(C enroll --key "$ADMIN" --hostname newcomer --out "$T/newcomer")
+expect "a removed node's address is not handed out again at once" \
+	"^enrolled newcomer - 100\.64\.0\.([4-9]|[1-9][0-9])/16" "$out"
 last=$(grep -o 'map [0-9]* ->' "$LOG" | tail -1 | grep -o '[0-9]*')
 kill $SERVER_PID; wait $SERVER_PID 2>/dev/null
 # 127.0.0.2 is local too, but not in the server certificate's names.
@@ -271,6 +274,20 @@ else
 	not_ok "server shuts down cleanly on SIGTERM" "exit $rc
 $(grep '^==' "$LOG" | head -20)"
 fi
+
+# --- a range with room for two nodes ------------------------------------------
+"$NBMGMT" init --dir "$T/tiny" --range4 10.9.0.0/30 --range6 fd00:9::/120 >/dev/null 2>&1
+start_server "$T/tiny" "$T/policy.yaml" "$T/tiny.log"
+TK=$("$NBMGMT" setup-key create --dir "$T/tiny" --reusable)
+T1=$("$CLIENT" -s 127.0.0.1:$PORT --ca "$T/tiny/ca.crt" enroll --key "$TK" --hostname t1 --out "$T/t1" 2>&1)
+T2=$("$CLIENT" -s 127.0.0.1:$PORT --ca "$T/tiny/ca.crt" enroll --key "$TK" --hostname t2 --out "$T/t2" 2>&1)
+T3=$("$CLIENT" -s 127.0.0.1:$PORT --ca "$T/tiny/ca.crt" enroll --key "$TK" --hostname t3 --out "$T/t3" 2>&1)
+expect "full range: ADDR_EXHAUSTED" "^error ADDR_EXHAUSTED" "$T1
+$T2
+$T3"
+"$NBMGMT" peer remove t1 --dir "$T/tiny" >/dev/null
+T4=$("$CLIENT" -s 127.0.0.1:$PORT --ca "$T/tiny/ca.crt" enroll --key "$TK" --hostname t4 --out "$T/t4" 2>&1)
+expect "... and once full, a freed address is reused" "^enrolled t4 - 10\.9\.0\.1/30 fd00:9::1/120" "$T4"
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

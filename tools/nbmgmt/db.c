@@ -406,12 +406,29 @@ int db_node_key_owner(sqlite3 *db, const uint8_t key[32], int64_t skip)
 
 uint32_t db_node_free_index(sqlite3 *db, uint32_t max)
 {
-	sqlite3_stmt *st = prep(db, "SELECT addr_index FROM nodes ORDER BY addr_index");
+	sqlite3_stmt *st;
 	uint32_t want = 1;
+	char v[32];
 
+	/*
+	 * Hand out never-used addresses first (a high-water mark in meta), so
+	 * a removed node's address is not someone else's while peers may still
+	 * hold maps naming the old owner; reuse gaps only when the range is
+	 * used up. Runs inside the enrollment transaction.
+	 */
+	if (!db_meta_get(db, "next_index", v, sizeof(v)))
+		want = (uint32_t)strtoul(v, NULL, 10);
+	if (want >= 1 && want <= max) {
+		snprintf(v, sizeof(v), "%u", want + 1);
+		if (db_meta_set(db, "next_index", v))
+			return 0;
+		return want;
+	}
+	want = 1;
+	st = prep(db, "SELECT addr_index FROM nodes ORDER BY addr_index");
 	if (!st)
 		return 0;
-	/* First gap in the sorted indexes: reuses addresses of removed nodes. */
+	/* First gap in the sorted indexes. */
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		uint32_t have = (uint32_t)sqlite3_column_int64(st, 0);
 

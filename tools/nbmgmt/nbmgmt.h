@@ -105,7 +105,7 @@ int db_node_update(sqlite3 *db, const struct db_node *n);
 /* 1 if a node has the name / key, other than id skip. */
 int db_node_name_taken(sqlite3 *db, const char *name);
 int db_node_key_owner(sqlite3 *db, const uint8_t key[32], int64_t skip);
-/* Lowest free address index in 1..max; 0 if none. */
+/* A free address index in 1..max (never used ones first); 0 if none. */
 uint32_t db_node_free_index(sqlite3 *db, uint32_t max);
 
 /* Overlay ranges, from meta */
