@@ -85,7 +85,7 @@ YAML
 cp "$T/policy.yaml" "$T/good.yaml"
 
 echo "KTAP version 1"
-echo "1..54"
+echo "1..55"
 
 out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
 ADMIN=$(tail -1 <<<"$out")
@@ -242,6 +242,8 @@ expect "reload pushed web's new ruleset" "port 8443" "$(cat "$T/web.reload")"
 # --- removal, listing, restart ---------------------------------------------------
 out=$("$NBMGMT" peers list --dir "$T/srv")
 expect "peers list shows nodes with addresses" "^stranger +100\.64\.0\.3 +fd00:6e62::3" "$out"
+out=$("$NBMGMT" status --dir "$T/srv" 2>&1)
+expect "status of the running server" "^ok: [0-9]+ nodes, [0-9]+ connected, [0-9]+ connections, serial [0-9]+" "$out"
 out=$("$NBMGMT" peer remove stranger --dir "$T/srv" 2>&1)
 expect "peer remove" "removed stranger" "$out"
 out=$(C login --state "$T/stranger" --maps 1)

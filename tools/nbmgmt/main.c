@@ -15,6 +15,7 @@ static const struct {
 	{ "peers", cmd_peers, "list --dir DIR" },
 	{ "peer", cmd_peer, "remove NAME --dir DIR" },
 	{ "policy", cmd_policy, "reload --dir DIR" },
+	{ "status", cmd_status, "--dir DIR   (of the running server)" },
 };
 
 void paths_init(struct paths *p, const char *dir)

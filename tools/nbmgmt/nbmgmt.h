@@ -214,6 +214,7 @@ int cmd_setup_key(int argc, char **argv);
 int cmd_peers(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Ask a running server (admin socket) to do cmd; prints its reply. */
 int admin_request(const struct paths *p, const char *cmd, bool quiet_if_down);

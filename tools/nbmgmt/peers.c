@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `nbmgmt peers list`, `nbmgmt peer remove NAME`, `nbmgmt policy reload`.
+ * `nbmgmt peers list`, `nbmgmt peer remove NAME`, `nbmgmt policy reload`,
+ * `nbmgmt status`.
  * They work on the database; a running server is told over its admin
  * socket (DIR/nbmgmt.sock) so it acts at once (drops a removed node,
  * pushes new maps, reloads the policy and reports errors back).
@@ -151,4 +152,17 @@ int cmd_policy(int argc, char **argv)
 	}
 	paths_init(&p, dir);
 	return admin_request(&p, "reload", false) ? 1 : 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const char *dir = opt_dir(argc, argv);
+	struct paths p;
+
+	if (!dir) {
+		fprintf(stderr, "usage: " PROG " status --dir DIR\n");
+		return 2;
+	}
+	paths_init(&p, dir);
+	return admin_request(&p, "status", false) ? 1 : 0;
 }
