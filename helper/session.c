@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/x509_vfy.h>
 
 #include "helper.h"
 #include "log.h"
@@ -94,27 +93,6 @@ void session_close(struct helper *h, const char *why)
 	schedule_reconnect(h);
 }
 
-/*
- * server_name, when it differs from the host we dial, is checked as well:
- * the context's verify parameters go into every connection, and
- * nbw_conn_open adds the dialled address (IP SAN) or replaces the name
- * with the dialled DNS name.
- */
-static int set_verify_name(struct helper *h, SSL_CTX *ctx)
-{
-	char host[256], port[16];
-
-	split_server(h->cfg.server, host, sizeof(host), port, sizeof(port));
-	if (!strcmp(host, h->cfg.server_name))
-		return 0;
-	if (!X509_VERIFY_PARAM_set1_host(SSL_CTX_get0_param(ctx),
-					 h->cfg.server_name, 0)) {
-		set_error(h, "cannot verify against %s", h->cfg.server_name);
-		return -1;
-	}
-	return 0;
-}
-
 static struct nbw_conn *open_conn(struct helper *h, SSL_CTX *ctx)
 {
 	char host[256], port[16], err[512];
@@ -122,7 +100,9 @@ static struct nbw_conn *open_conn(struct helper *h, SSL_CTX *ctx)
 
 	split_server(h->cfg.server, host, sizeof(host), port, sizeof(port));
 	/* the name to verify may differ from the address we dial */
-	c = nbw_conn_open(ctx, host, port, IO_TIMEOUT_MS, err, sizeof(err));
+	/* dial the configured address, verify the configured name */
+	c = nbw_conn_open_name(ctx, host, port, h->cfg.server_name,
+			       IO_TIMEOUT_MS, err, sizeof(err));
 	if (!c) {
 		set_error(h, "connect %s: %s", h->cfg.server, err);
 		return NULL;
@@ -163,8 +143,6 @@ static int enroll(struct helper *h)
 		set_error(h, "TLS: %s", err);
 		return -1;
 	}
-	if (set_verify_name(h, ctx))
-		goto out_ctx;
 	c = open_conn(h, ctx);
 	if (!c)
 		goto out_ctx;
@@ -261,11 +239,6 @@ static int login(struct helper *h)
 					    sizeof(err));
 		if (!h->ctx) {
 			set_error(h, "TLS: %s", err);
-			return -1;
-		}
-		if (set_verify_name(h, h->ctx)) {
-			SSL_CTX_free(h->ctx);
-			h->ctx = NULL;
 			return -1;
 		}
 	}

@@ -70,7 +70,9 @@ mgmt_init() {
 # mgmt_start POLICY [ARGS...]: run nbmgmt serve in the server node.
 mgmt_start() {
 	local policy=$1; shift
-	ns "$MGMT_NODE" nbmgmt serve --dir "$MGMT_DIR" --policy "$policy" \
+	# not through the ns function: $! must be nbmgmt itself, not a
+	# subshell that would die alone on kill
+	ip netns exec "$MGMT_NODE" nbmgmt serve --dir "$MGMT_DIR" --policy "$policy" \
 		--listen "${CP_ADDR[$MGMT_NODE]}:$MGMT_PORT" "$@" \
 		>>"$CP/mgmt.log" 2>&1 &
 	MGMT_PID=$!
@@ -113,7 +115,7 @@ helper_config() {
 helper_start() {
 	local n=$1
 	CP_START[$n]=$(now_ms)
-	ns "$n" nbhelper -c "$CP/$n/helper.yaml" -v >>"$CP/$n/helper.log" 2>&1 &
+	ip netns exec "$n" nbhelper -c "$CP/$n/helper.yaml" -v >>"$CP/$n/helper.log" 2>&1 &
 	CP_PID[$n]=$!
 }
 
