@@ -24,7 +24,11 @@
 
 #include "classifier.h"
 
-#define NBG_GFP		GFP_KERNEL_ACCOUNT
+/*
+ * Charged to the caller; a ruleset too big to allocate fails the commit
+ * with -ENOMEM rather than warning (sizes come from userspace).
+ */
+#define NBG_GFP		(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
 
 /* ---------------------------------------------------------------------- */
 /* Validation                                                             */
@@ -796,6 +800,10 @@ static int nbg_map_init(struct nbg_map *m, u32 want)
 {
 	u32 size = 16;
 
+	m->val = NULL;
+	m->hash = NULL;
+	if (want > (1U << 29))
+		return -ENOMEM;
 	while (size < 2 * want)
 		size *= 2;
 	m->val = kvmalloc_array(size, sizeof(u32), NBG_GFP);
@@ -1151,6 +1159,8 @@ static int nbg_lpm_alloc(struct nbg_classifier *c, u32 fi, u32 n)
 	struct nbg_lpm *t = &c->lpm[fi];
 	u32 size = 4;
 
+	if (n > (1U << 29))
+		return -ENOMEM;
 	while (size < 2 * n)
 		size *= 2;
 	t->kw = fi ? 4 : 1;

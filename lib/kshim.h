@@ -54,28 +54,39 @@ typedef int32_t s32;
 			   _a > _b ? _a : _b; })
 #define min_t(t, a, b)	min((t)(a), (t)(b))
 
-/* Allocation: the flags are accepted and ignored. */
+/*
+ * Allocation: the flags are accepted and ignored. Tests set
+ * nbg_kshim_fail_at = N to make the Nth allocation from then on fail,
+ * to walk every error path.
+ */
 typedef unsigned int gfp_t;
 #define GFP_KERNEL		0u
 #define GFP_KERNEL_ACCOUNT	0u
 #define __GFP_NOWARN		0u
 
+__attribute__((weak)) unsigned long nbg_kshim_fail_at;
+
+static inline bool nbg_kshim_fail(void)
+{
+	return nbg_kshim_fail_at && !--nbg_kshim_fail_at;
+}
+
 static inline void *kvmalloc(size_t size, gfp_t flags)
 {
 	(void)flags;
-	return malloc(size ? size : 1);
+	return nbg_kshim_fail() ? NULL : malloc(size ? size : 1);
 }
 
 static inline void *kvzalloc(size_t size, gfp_t flags)
 {
 	(void)flags;
-	return calloc(1, size ? size : 1);
+	return nbg_kshim_fail() ? NULL : calloc(1, size ? size : 1);
 }
 
 static inline void *kvmalloc_array(size_t n, size_t size, gfp_t flags)
 {
 	(void)flags;
-	if (size && n > SIZE_MAX / size)
+	if ((size && n > SIZE_MAX / size) || nbg_kshim_fail())
 		return NULL;
 	return malloc(n && size ? n * size : 1);
 }
@@ -83,7 +94,7 @@ static inline void *kvmalloc_array(size_t n, size_t size, gfp_t flags)
 static inline void *kvcalloc(size_t n, size_t size, gfp_t flags)
 {
 	(void)flags;
-	return calloc(n ? n : 1, size ? size : 1);
+	return nbg_kshim_fail() ? NULL : calloc(n ? n : 1, size ? size : 1);
 }
 
 static inline void kvfree(const void *p)

@@ -463,9 +463,61 @@ static bool run_good_edge(void)
 	return !ret;
 }
 
+extern unsigned long nbg_kshim_fail_at;
+
+/*
+ * Fail the 1st, 2nd, ... allocation of validate + build in turn: each
+ * must fail cleanly (no crash; ASan/valgrind see no leak) until enough
+ * succeed, and the result must then classify correctly.
+ */
+static bool run_alloc_failures(void)
+{
+	struct nbg_ruleset_desc d = { 0 };
+	struct nbg_classifier *c = NULL;
+	const char *err;
+	struct nbg_verdict v;
+	struct nbg_pkt p;
+	unsigned long at;
+	bool ok = true;
+	int ret;
+
+	tl_desc_parse(&d, IDENTS
+		      "rule 1 allow in src group 10 proto tcp port 22;"
+		      "rule 2 deny in src prefix 100.64.1.0/25 proto udp;"
+		      "rule 3 allow in dst group 70 proto icmp;"
+		      "rule 4 allow out dst ident 2;"
+		      "rule 5 allow in proto tcp port 1-1000 port 2000-3000;");
+	for (at = 1; at < 10000 && !c; at++) {
+		err = NULL;
+		nbg_kshim_fail_at = at;
+		ret = nbg_desc_validate(&d, &err);
+		if (!ret)
+			c = nbg_classifier_build(&d, &err);
+		if (!c && (!err || strcmp(err, "out of memory") ||
+			   (ret && ret != -ENOMEM))) {
+			ktap_diag("failure %lu: ret %d err %s", at, ret,
+				  err ? err : "(null)");
+			ok = false;
+		}
+	}
+	nbg_kshim_fail_at = 0;
+	if (!c) {
+		ktap_diag("never built");
+		tl_desc_free(&d);
+		return false;
+	}
+	ktap_diag("%lu allocation failure points survived", at - 1);
+	tl_pkt(&p, "in udp 100.64.1.9 10.9.0.1 53");
+	nbg_classify(c, &p, &v);
+	ok &= v.action == NBG_ACTION_DENY && v.rule_id == 2;
+	nbg_classifier_free(c);
+	tl_desc_free(&d);
+	return ok && at > 10;
+}
+
 int main(void)
 {
-	unsigned int i, n = ARRAY_SIZE(cases) + ARRAY_SIZE(bads) + 1;
+	unsigned int i, n = ARRAY_SIZE(cases) + ARRAY_SIZE(bads) + 2;
 
 	ktap_plan(n);
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
@@ -474,5 +526,6 @@ int main(void)
 		ktap_result(run_bad(&bads[i]), "validate rejects %s",
 			    bads[i].name);
 	ktap_result(run_good_edge(), "validate accepts nested and undeclared");
+	ktap_result(run_alloc_failures(), "every allocation failure is clean");
 	return ktap_finish();
 }
