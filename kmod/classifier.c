@@ -1443,6 +1443,13 @@ struct nbg_crule {
 	u32 lsel, proto, rank;
 };
 
+/* tcp, then udp, then the rest by number: the scan finds them first */
+static u32 nbg_proto_order(u32 proto)
+{
+	return proto == IPPROTO_TCP ? 0 : proto == IPPROTO_UDP ? 1 :
+	       proto + 2;
+}
+
 static int nbg_crule_cmp(const void *a, const void *b)
 {
 	const struct nbg_crule *x = a, *y = b;
@@ -1450,7 +1457,8 @@ static int nbg_crule_cmp(const void *a, const void *b)
 	if (x->lsel != y->lsel)
 		return x->lsel < y->lsel ? -1 : 1;
 	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
+		return nbg_proto_order(x->proto) < nbg_proto_order(y->proto) ?
+		       -1 : 1;
 	return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
