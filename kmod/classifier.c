@@ -382,6 +382,7 @@ struct nbg_lpm {
 
 struct nbg_node {
 	u32 ident;			/* index in idents[], or NBG_NONE */
+	u32 ident_id;			/* its id, or 0 */
 	u32 cls[__NBG_DIR_MAX];		/* rules via groups and prefixes */
 	u32 dcls[__NBG_DIR_MAX];	/* rules naming the identity */
 };
@@ -689,18 +690,16 @@ void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 	const struct nbg_node *node;
 	u32 ni, best, dir = p->direction;
 
-	memset(v, 0, sizeof(*v));
-	if ((p->family != AF_INET && p->family != AF_INET6) ||
-	    dir >= __NBG_DIR_MAX)
+	if (unlikely((p->family != AF_INET && p->family != AF_INET6) ||
+		     dir >= __NBG_DIR_MAX)) {
+		memset(v, 0, sizeof(*v));
 		return;
+	}
 	ni = nbg_lpm_addr(c, p->family,
 			  dir == NBG_DIR_IN ? p->saddr.raw : p->daddr.raw);
-	if (ni == NBG_NONE) {
-		best = nbg_class_best(c, c->wild[dir], p, NBG_NONE);
-	} else {
+	if (likely(ni != NBG_NONE)) {
 		node = &c->nodes[ni];
-		if (node->ident != NBG_NONE)
-			v->ident_id = c->idents[node->ident].id;
+		v->ident_id = node->ident_id;
 		/*
 		 * Rules naming the identity first: few, usually a tiny scan,
 		 * and a deny found there spares the larger class. wild_sep
@@ -709,9 +708,16 @@ void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 		best = nbg_class_best(c, node->dcls[dir], p, NBG_NONE);
 		best = nbg_class_best(c, node->cls[dir], p, best);
 		best = nbg_class_best(c, c->wild_sep[dir], p, best);
+	} else {
+		v->ident_id = 0;
+		best = nbg_class_best(c, c->wild[dir], p, NBG_NONE);
 	}
-	if (best == NBG_NONE)
+	if (best == NBG_NONE) {
+		v->action = NBG_ACTION_NONE;
+		v->rule_id = 0;
+		v->rule_index = 0;
 		return;
+	}
 	v->action = best < c->n_deny ? NBG_ACTION_DENY : NBG_ACTION_ALLOW;
 	v->rule_id = c->ranks[best].id;
 	v->rule_index = c->ranks[best].index;
@@ -1237,6 +1243,8 @@ static int nbg_build_nodes(struct nbg_build *b)
 		node->ident = e[i].ident;
 		if (node->ident == NBG_NONE && p != NBG_NONE)
 			node->ident = VEC(b->nodes, struct nbg_node)[p].ident;
+		node->ident_id = node->ident == NBG_NONE ? 0 :
+				 d->idents[node->ident].id;
 		b->psel[i] = e[i].sel ? i : p != NBG_NONE ? b->psel[p] : NBG_NONE;
 		nbg_lpm_insert(t, &e[i], i);
 		if (!(i & 1023))
