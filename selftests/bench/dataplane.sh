@@ -25,6 +25,7 @@
 #
 #   dataplane.sh [--sizes "10 1000"] [--reps N] [--secs S] [--topos "wg veth"]
 #                [--configs "none nbguard nft iptables"] [--measures "..."]
+#                [--pin CPU|""]
 #   measures: tcp (iperf3 Mbit/s), rr (UDP request-response on an
 #             established flow, median us), flows (UDP request-responses
 #             per second, each from a fresh source port: a new flow),
@@ -42,6 +43,7 @@ MEASURES="tcp rr flows pps"
 IDENTS=10000
 NGROUPS=100
 PORT=5201		# iperf3; the load tool uses PORT+1
+PIN=0			# CPU for the measured programs ("" = no pinning)
 while (($#)); do
 	case $1 in
 	--sizes) SIZES=$2; shift ;;
@@ -50,6 +52,7 @@ while (($#)); do
 	--topos) TOPOS=$2; shift ;;
 	--configs) CONFIGS=$2; shift ;;
 	--measures) MEASURES=$2; shift ;;
+	--pin) PIN=$2; shift ;;
 	*) echo "dataplane.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -97,14 +100,18 @@ now() { echo "${EPOCHREALTIME/,/.}"; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 s() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# Client and server on one vCPU: a wakeup across vCPUs waits for the
+# host to schedule the other vCPU's thread, which on a busy host turns a
+# 200 us round trip into several ms at random.
+p() { local ns=$1; shift; if [[ -n $PIN ]]; then ip netns exec "$ns" taskset -c "$PIN" "$@"; else ip netns exec "$ns" "$@"; fi; }
 
 # The server namespace of a configuration, with its filter attached.
 setup_server() {
 	local c=$1 sn=s-$1
 	ip netns add "$sn"
 	s "$sn" ip link set lo up
-	s "$sn" iperf3 -s -p $PORT -D >/dev/null
-	s "$sn" nbg-bench-load server -p $((PORT + 1)) &
+	p "$sn" iperf3 -s -p $PORT -D >/dev/null
+	p "$sn" nbg-bench-load server -p $((PORT + 1)) &
 	PIDS+=($!)
 }
 
@@ -225,14 +232,14 @@ measure() {
 		# iperf3 takes whole seconds (and 0 means forever).
 		local secs
 		secs=$(awk -v s="$SECS" 'BEGIN { s = int(s + 0.5); print s < 1 ? 1 : s }')
-		out=$(s "$cn" timeout $((secs + 90)) iperf3 -c $DST -p $PORT -t "$secs" -f m 2>&1) || {
+		out=$(p "$cn" timeout $((secs + 90)) iperf3 -c $DST -p $PORT -t "$secs" -f m 2>&1) || {
 			echo "# iperf3 $1/$2: $out" >&2; return 1; }
 		awk '/receiver/ { for (i = 1; i < NF; i++) if ($(i + 1) == "Mbits/sec") v = $i } END { if (v == "") exit 1; print v }' <<<"$out"
 		;;
-	pps) s "$cn" timeout 120 nbg-bench-load udp-rate -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/^udp_pps=\([0-9.]*\).*/\1/p' ;;
-	rr) s "$cn" timeout 120 nbg-bench-load udp-rr -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/.*udp_rr_us=\([0-9.]*\).*/\1/p' ;;
-	flows) s "$cn" timeout 120 nbg-bench-load udp-flows -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/^udp_flows_ps=\([0-9.]*\).*/\1/p' ;;
-	cps) s "$cn" timeout 120 nbg-bench-load tcp-crr -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/^tcp_cps=\([0-9.]*\).*/\1/p' ;;
+	pps) p "$cn" timeout 120 nbg-bench-load udp-rate -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/^udp_pps=\([0-9.]*\).*/\1/p' ;;
+	rr) p "$cn" timeout 120 nbg-bench-load udp-rr -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/.*udp_rr_us=\([0-9.]*\).*/\1/p' ;;
+	flows) p "$cn" timeout 120 nbg-bench-load udp-flows -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/^udp_flows_ps=\([0-9.]*\).*/\1/p' ;;
+	cps) p "$cn" timeout 120 nbg-bench-load tcp-crr -a $DST -p $((PORT + 1)) -t "$SECS" | sed -n 's/^tcp_cps=\([0-9.]*\).*/\1/p' ;;
 	esac
 }
 

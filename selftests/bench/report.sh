@@ -289,6 +289,14 @@ fi
 # ---------------------------------------------------------------- document
 env_line=$(grep '^BENCH env ' "$RES" | head -n1)
 vm_kernel=$(sed -n 's/.*kernel=\([^ ]*\).*/\1/p' <<<"$env_line")
+vm_cpus=$(sed -n 's/.* cpus=\([0-9]*\).*/\1/p' <<<"$env_line")
+smp_note=
+if [[ $vm_cpus == 1 ]]; then
+	smp_note=" The VM runs with one vCPU (\`nosmp\`) and the measured
+  programs are pinned to it: with two, every wakeup across vCPUs waited
+  for the host to schedule the other vCPU's thread, and round trips
+  jumped between 0.5 and 15 ms at random."
+fi
 vm_ipt=$(sed -n 's/.*iptables="\([^"]*\)".*/\1/p' <<<"$env_line")
 vm_nft=$(sed -n 's/.*nft="\([^"]*\)".*/\1/p' <<<"$env_line")
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -306,14 +314,14 @@ $( ((${FAILED:-0})) && printf '%s\n\n' "**This run had failures** (a measure or 
 - Host: ${cpu:-unknown CPU}, $(nproc) cores (shared with other jobs while
   this ran), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM,
   kernel $(uname -r) (no module support).
-- Data plane: in a VM, kernel ${vm_kernel:-?}, 2 vCPUs, $(qemu-system-x86_64 --version | head -n1 | sed 's/ (.*//')
+- Data plane: in a VM, kernel ${vm_kernel:-?}, ${vm_cpus:-?} vCPU(s), $(qemu-system-x86_64 --version | head -n1 | sed 's/ (.*//')
   **in TCG (software emulation, no KVM)**. Every instruction of the
   kernel, WireGuard's crypto and the filters is emulated, so absolute
   rates are one to two orders of magnitude below real hardware and the
   cost of the filter is a small part of each packet's cost, buried in
   noise from the shared host. Read the ratios, not the absolute numbers,
   and only large differences (new flows through 100,000 linear rules)
-  as signal. ${vm_nft:-nft}; ${vm_ipt:-iptables} — the VM's
+  as signal.${smp_note} ${vm_nft:-nft}; ${vm_ipt:-iptables} — the VM's
   \`iptables\` is the nf_tables backend (iptables-nft), the Debian default.
 - Classifier and compile figures are native (host CPU, userspace).
 
