@@ -22,7 +22,7 @@ PACKAGES=(
 	busybox-static bash util-linux kmod cpio
 	iproute2 wireguard-tools nftables iptables iperf3
 	# host tests and tools
-	valgrind socat ncat
+	valgrind socat ncat jq
 )
 
 missing=()
