@@ -379,6 +379,36 @@ int nbp_add_peer(struct nbp_policy *p, const char *name,
 	return 0;
 }
 
+int nbp_peer_add_groups(struct nbp_policy *p, const char *name,
+			const char *const *groups, size_t n,
+			struct nbp_diag *diag)
+{
+	int pi = nbp_index_get(&p->peer_ix, name);
+	size_t i;
+
+	if (pi < 0) {
+		nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+			     "unknown peer '%s'", name);
+		return -1;
+	}
+	/* Check every name first so a bad list changes nothing. */
+	for (i = 0; i < n; i++)
+		if (nbp_index_get(&p->group_ix, groups[i]) < 0) {
+			nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+				     "unknown group '%s'", groups[i]);
+			return -1;
+		}
+	for (i = 0; i < n; i++)
+		if (nbp_peer_join_group(p, pi,
+					nbp_index_get(&p->group_ix, groups[i]))) {
+			nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+				     "out of memory adding peer '%s' to groups",
+				     name);
+			return -1;
+		}
+	return 0;
+}
+
 int nbp_connected_peers(const struct nbp_policy *p, const char *node,
 			nbp_peer_cb cb, void *ctx)
 {

@@ -22,7 +22,8 @@
  * without addresses (the control plane fills them in with
  * nbp_set_peer_addresses()), or the control plane may add a peer that the
  * file does not name at all with nbp_add_peer() (e.g. joined groups from a
- * setup key). A peer without addresses can never match a packet and is not
+ * setup key), and add groups to a peer either way with
+ * nbp_peer_add_groups(). A peer without addresses can never match a packet and is not
  * emitted as an identity.
  *
  * Not thread-safe per policy object; distinct objects are independent.
@@ -119,6 +120,18 @@ int nbp_add_peer(struct nbp_policy *p, const char *name,
 		 const char *const *groups, size_t n_groups,
 		 const char *const *tags, size_t n_tags,
 		 struct nbp_diag *diag);
+
+/*
+ * Make an existing peer (named in the file or added) also a member of
+ * @groups, e.g. the groups of the setup key a peer the file names enrolled
+ * with. Groups it already has are skipped, so calling this again with the
+ * same list is harmless. Returns 0, or -1 with a message in @diag (unknown
+ * peer or group; nothing is changed then, except on out of memory, which
+ * may leave some of the groups joined).
+ */
+int nbp_peer_add_groups(struct nbp_policy *p, const char *name,
+			const char *const *groups, size_t n,
+			struct nbp_diag *diag);
 
 size_t nbp_group_count(const struct nbp_policy *p);
 const char *nbp_group_name(const struct nbp_policy *p, size_t i);

@@ -474,6 +474,60 @@ static void test_connected(void)
 	nbp_free(p);
 }
 
+/* Setup-key groups for a peer the file names: they add to its own. */
+static void test_add_groups(void)
+{
+	static const char *yaml =
+		"groups: [dev, prod, ops]\n"
+		"peers:\n"
+		"  - {name: a, addresses: [10.0.0.1], groups: [ops]}\n"
+		"  - {name: b, addresses: [10.0.0.2], groups: [prod]}\n"
+		"rules:\n"
+		"  - {name: ssh, action: allow, sources: [dev], destinations: [prod], protocol: tcp, ports: [22]}\n";
+	const char *dev[] = { "dev", "ops" }, *bad[] = { "dev", "nope" };
+	struct nbp_diag d, d2;
+	struct nbp_policy *p = load(yaml, &d);
+	struct nbp_packet k;
+	struct nbp_result r;
+	char *t;
+
+	if (!ktap_ok(p != NULL, "add_groups policy loads")) {
+		nbp_diag_print(&d, stdout);
+		nbp_diag_free(&d);
+		return;
+	}
+	nbp_diag_init(&d2);
+	ktap_ok(nbp_connected_peers(p, "a", NULL, NULL) == 0,
+		"add_groups: a connected to nobody before");
+	ktap_ok(nbp_add_peer(p, "a", dev, 1, NULL, 0, &d2) < 0 &&
+		d2.n_errors == 1 && strstr(d2.msgs[0].text, "duplicate peer"),
+		"add_peer refuses a peer the file names");
+	ktap_ok(nbp_peer_add_groups(p, "a", bad, 2, &d2) < 0 &&
+		d2.n_errors == 2 && strstr(d2.msgs[1].text, "unknown group 'nope'") &&
+		nbp_connected_peers(p, "a", NULL, NULL) == 0,
+		"add_groups: an unknown group fails and changes nothing");
+	ktap_ok(nbp_peer_add_groups(p, "nosuch", dev, 1, &d2) < 0 &&
+		d2.n_errors == 3, "add_groups: unknown peer fails");
+	ktap_ok(nbp_peer_add_groups(p, "a", dev, 2, &d2) == 0 &&
+		nbp_peer_add_groups(p, "a", dev, 2, &d2) == 0 && d2.n_errors == 3,
+		"add_groups: adds, and again is harmless");
+	pkt4(&k, "10.0.0.1", "10.0.0.2", 6, 22);
+	nbp_eval(p, &k, &r);
+	ktap_ok(r.action == NBG_ACTION_ALLOW && r.rule_id == 1,
+		"add_groups: the added group's rule allows a -> b:22");
+	ktap_ok(nbp_connected_peers(p, "a", NULL, NULL) == 1 &&
+		nbp_connected_peers(p, "b", NULL, NULL) == 1,
+		"add_groups: a and b are now connected");
+	t = compile_text(p, "b");
+	if (!ktap_ok(t && strstr(t, "identity 1 a prefix 10.0.0.1/32 group 1\n"),
+		     "add_groups: compiled identity carries the added group"))
+		printf("# got:\n%s", t ? t : "(null)\n");
+	free(t);
+	nbp_diag_free(&d2);
+	nbp_diag_free(&d);
+	nbp_free(p);
+}
+
 static void test_example(void)
 {
 	struct nbp_diag d;
@@ -552,6 +606,7 @@ int main(void)
 	test_eval();
 	test_compile();
 	test_connected();
+	test_add_groups();
 	test_example();
 	test_roundtrip();
 	return ktap_done();

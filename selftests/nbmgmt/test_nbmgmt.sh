@@ -69,11 +69,14 @@ version: 1
 groups:
   - name: servers
   - name: clients
+  - name: admins
 peers:
   - name: web
     groups: [servers]
   - name: laptop
     groups: [clients]
+  - name: ops
+    groups: [admins]
 rules:
   - name: clients-to-web
     action: allow
@@ -81,11 +84,17 @@ rules:
     destinations: [group:servers]
     protocol: tcp
     ports: [443]
+  - name: admins-ssh
+    action: allow
+    sources: [group:admins]
+    destinations: [group:servers]
+    protocol: tcp
+    ports: [22]
 YAML
 cp "$T/policy.yaml" "$T/good.yaml"
 
 echo "KTAP version 1"
-echo "1..55"
+echo "1..58"
 
 out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
 ADMIN=$(tail -1 <<<"$out")
@@ -195,6 +204,14 @@ out=$(C login --state "$T/web" --maps 1)
 expect "ENDPOINT from laptop is relayed to web" "^peer laptop .* ep=203\.0\.113\.9:51820" "$out"
 if grep -qF "peer tablet $NEWKEY " <<<"$out"; then ok "web's map carries tablet's rotated key"; else
 	not_ok "web's map carries tablet's rotated key" "$NEWKEY $out"; fi
+# A node the policy names keeps its groups there and gains its key's.
+out=$(C enroll --key "$GRP" --hostname ops --out "$T/ops")
+expect "enroll ops (in the policy: admins) with a key that joins clients" "^enrolled ops " "$out"
+out=$(C login --state "$T/web" --maps 1)
+expect "web lets ops in through both groups (admins from the file, clients from the key)" \
+	"^ruleset identity [0-9]+ ops prefix 100\.64\.[0-9.]+/32 prefix [0-9a-f:]+/128( group [0-9]+)* group 2 group 3$" "$out"
+expect "... and port 443, which only clients may reach, is open to ops" \
+	"^ruleset rule [0-9]+ allow in proto tcp src group 2 .*port 443" "$out"
 expect "server logged why it closed the bad clients" "closing: PROTOCOL: frame: .*limit" "$(cat "$LOG")"
 
 # --- wrong CA --------------------------------------------------------------

@@ -68,14 +68,13 @@ static void apply_node(struct nbp_policy *p, struct node *n)
 	size_t ng;
 
 	nbp_diag_init(&d);
+	ng = node_groups(p, n, gbuf, sizeof(gbuf), groups, 64);
 	if (nbp_peer_find(p, n->db.name) < 0) {
-		ng = node_groups(p, n, gbuf, sizeof(gbuf), groups, 64);
 		if (nbp_add_peer(p, n->db.name, groups, ng, NULL, 0, &d))
 			log_diag(&d, LOG_WARN);
-	} else if (n->db.groups[0]) {
-		/* Groups come from the file for peers it names. */
-		dbg("node %s is named in the policy: its groups come from there",
-		    n->db.name);
+	} else if (ng && nbp_peer_add_groups(p, n->db.name, groups, ng, &d)) {
+		/* Named in the file: its groups there plus the key's. */
+		log_diag(&d, LOG_WARN);
 	}
 	addrs[0] = nbw_addr_host_str(&n->a4, b4, sizeof(b4));
 	addrs[1] = nbw_addr_host_str(&n->a6, b6, sizeof(b6));
