@@ -427,14 +427,23 @@ struct nbg_class {
 
 struct nbg_ptab {
 	u32 proto;
-	u32 iv, n_iv;		/* in iv_start[] / iv_rank[] */
+	u32 iv, n_iv;		/* in ivs[] */
 	u32 bkt;		/* 257 entries in iv_bkt[], or NBG_NONE */
 };
 
 /*
+ * A port interval: where it starts and the best rank on it, side by side
+ * so the search's last probe has already loaded the answer.
+ */
+struct nbg_iv {
+	u32 start;
+	u32 rank;
+};
+
+/*
  * Tables with more intervals than this get a bucket index by the port's
- * high byte: iv_bkt[bkt + h] is the interval holding port h * 256, so the
- * binary search only covers one bucket.
+ * high byte: iv_bkt[bkt + h] is the index in ivs[] of the interval
+ * holding port h * 256, so the binary search only covers one bucket.
  */
 #ifndef NBG_BKT_MIN
 #define NBG_BKT_MIN	16
@@ -459,8 +468,7 @@ struct nbg_classifier {
 	const struct nbg_sub *subs;
 	const struct nbg_tiny *tiny;
 	const struct nbg_ptab *ptabs;
-	const u16 *iv_start;
-	const u32 *iv_rank;
+	const struct nbg_iv *ivs;
 	const u32 *iv_bkt;
 	const struct nbg_rank *ranks;
 	size_t mem;
@@ -601,25 +609,25 @@ static noinline bool nbg_lsel_has(const struct nbg_classifier *c, u32 li,
 	return false;
 }
 
-/* Best rank on the interval holding @port (iv_start[0] is always 0). */
+/* Best rank on the interval holding @port (the first starts at 0). */
 static __always_inline u32 nbg_ptab_rank(const struct nbg_classifier *c,
-					 const struct nbg_ptab *pt, u16 port)
+					 const struct nbg_ptab *pt, u32 port)
 {
-	const u16 *s = c->iv_start + pt->iv, *base = s;
+	const struct nbg_iv *base = c->ivs + pt->iv;
 	u32 n = pt->n_iv, half;
 
 	if (pt->bkt != NBG_NONE) {
 		const u32 *b = c->iv_bkt + pt->bkt + (port >> 8);
 
-		base = s + b[0];
+		base = c->ivs + b[0];
 		n = b[1] - b[0] + 1;
 	}
 	while (n > 1) {
 		half = n / 2;
-		base = base[half] <= port ? base + half : base;
+		base = base[half].start <= port ? base + half : base;
 		n -= half;
 	}
-	return c->iv_rank[pt->iv + (base - s)];
+	return base->rank;
 }
 
 static __always_inline u32 nbg_sub_rank(const struct nbg_classifier *c,
@@ -672,14 +680,17 @@ static __always_inline u32 nbg_class_rank(const struct nbg_classifier *c,
 	return best;
 }
 
-/* Class 0 is empty; most other classes cannot beat what is found. */
+/*
+ * Most classes cannot beat what is found. Class 0 is empty: its min_rank
+ * is NBG_NONE, so it needs no test of its own.
+ */
 static __always_inline u32 nbg_class_best(const struct nbg_classifier *c,
 					  u32 ci, const struct nbg_pkt *p,
 					  u32 best)
 {
 	const struct nbg_class *cl = &c->classes[ci];
 
-	if (!ci || cl->min_rank >= best)
+	if (cl->min_rank >= best)
 		return best;
 	return nbg_class_rank(c, cl, p, best);
 }
@@ -743,8 +754,7 @@ void nbg_classifier_free(struct nbg_classifier *c)
 	kvfree(c->subs);
 	kvfree(c->tiny);
 	kvfree(c->ptabs);
-	kvfree(c->iv_start);
-	kvfree(c->iv_rank);
+	kvfree(c->ivs);
 	kvfree(c->iv_bkt);
 	kvfree(c->ranks);
 	kvfree(c);
@@ -950,7 +960,7 @@ struct nbg_build {
 
 	/* what becomes the classifier's arrays */
 	struct nbg_vec nodes, idents, u32s, pfx, lsels, classes, subs, tiny,
-		       ptabs, iv_start, iv_rank, iv_bkt;
+		       ptabs, ivs, iv_bkt;
 
 	u32 *rank_of;			/* rank of rules[i] */
 	struct nbg_rank *ranks;
@@ -1503,7 +1513,7 @@ static u32 nbg_dsu_find(u32 *next, u32 i)
 
 static int nbg_build_bkt(struct nbg_build *b, struct nbg_ptab *pt)
 {
-	const u16 *s = VEC(b->iv_start, u16) + pt->iv;
+	const struct nbg_iv *s = VEC(b->ivs, struct nbg_iv) + pt->iv;
 	u32 h, i = 0, *bkt;
 
 	bkt = nbg_vec_add(&b->iv_bkt, sizeof(u32), 257);
@@ -1511,11 +1521,11 @@ static int nbg_build_bkt(struct nbg_build *b, struct nbg_ptab *pt)
 		return -ENOMEM;
 	pt->bkt = b->iv_bkt.n - 257;
 	for (h = 0; h < 256; h++) {
-		while (i + 1 < pt->n_iv && s[i + 1] <= h * 256)
+		while (i + 1 < pt->n_iv && s[i + 1].start <= h * 256)
 			i++;
-		bkt[h] = i;
+		bkt[h] = pt->iv + i;
 	}
-	bkt[256] = pt->n_iv - 1;
+	bkt[256] = pt->iv + pt->n_iv - 1;
 	return 0;
 }
 
@@ -1529,8 +1539,7 @@ static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
 {
 	const struct nbg_rule_desc *r;
 	u32 i, j, k, ne, *starts, *paint, *next, lo, end;
-	u16 *os;
-	u32 *orank;
+	struct nbg_iv *iv;
 
 	/* rules after one covering all ports can never win */
 	for (i = 0; i < n; i++)
@@ -1589,18 +1598,17 @@ static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
 	}
 	/* merge neighbours with the same best rule */
 	pt->proto = cr[0].proto;
-	pt->iv = b->iv_start.n;
+	pt->iv = b->ivs.n;
 	pt->n_iv = 0;
 	pt->bkt = NBG_NONE;
 	for (i = 0; i < ne; i++) {
 		if (i && paint[i] == paint[i - 1])
 			continue;
-		os = nbg_vec_add(&b->iv_start, sizeof(u16), 1);
-		orank = nbg_vec_add(&b->iv_rank, sizeof(u32), 1);
-		if (!os || !orank)
+		iv = nbg_vec_add(&b->ivs, sizeof(*iv), 1);
+		if (!iv)
 			return -ENOMEM;
-		*os = starts[i];
-		*orank = paint[i];
+		iv->start = starts[i];
+		iv->rank = paint[i];
 		pt->n_iv++;
 	}
 	if (pt->n_iv > NBG_BKT_MIN)
@@ -1949,8 +1957,8 @@ static void nbg_build_free(struct nbg_build *b)
 {
 	struct nbg_vec *vecs[] = {
 		&b->nodes, &b->idents, &b->u32s, &b->pfx, &b->lsels,
-		&b->classes, &b->subs, &b->tiny, &b->ptabs, &b->iv_start, &b->iv_rank,
-		&b->iv_bkt, &b->memo, &b->class_ranks, &b->class_roff, &b->tmp, &b->tmp2,
+		&b->classes, &b->subs, &b->tiny, &b->ptabs, &b->ivs, &b->iv_bkt,
+		&b->memo, &b->class_ranks, &b->class_roff, &b->tmp, &b->tmp2,
 		&b->tmp3,
 	};
 	u32 i;
@@ -2012,8 +2020,7 @@ struct nbg_classifier *nbg_classifier_build(const struct nbg_ruleset_desc *d,
 	c->subs = nbg_take(c, &b.subs);
 	c->tiny = nbg_take(c, &b.tiny);
 	c->ptabs = nbg_take(c, &b.ptabs);
-	c->iv_start = nbg_take(c, &b.iv_start);
-	c->iv_rank = nbg_take(c, &b.iv_rank);
+	c->ivs = nbg_take(c, &b.ivs);
 	c->iv_bkt = nbg_take(c, &b.iv_bkt);
 	c->ranks = b.ranks;
 	c->mem += (size_t)max(d->n_rules, 1U) * sizeof(*b.ranks);
