@@ -4,8 +4,9 @@
 # A real policy file loaded with `nbctl policy load --as srv` on n0: the
 # access matrix of alice (n1), bob (n2) and web (n3) towards n0 over
 # WireGuard, IPv4 and IPv6, must be exactly what the policy's tests:
-# section says. Then: the kernel's trace names the deciding rule, a broken
-# policy changes nothing, and a revoked rule stops that peer at once.
+# section says. Then: the kernel's trace names the deciding rule, so do
+# `nbctl stats/monitor --policy`, a broken policy changes nothing, and a
+# revoked rule stops that peer at once.
 source "$(dirname "$0")/lib.sh"
 
 POLICY=$NBG_ROOT/selftests/netns/policy_access.yaml
@@ -63,6 +64,29 @@ check_match "$(nbg 0 policy trace --live "$POLICY" bob srv tcp 23)" \
 	'^deny bob -> srv tcp port 23: rule no-laptop-telnet \(id 9\)' "live trace of a deny"
 check_match "$(nbg 0 policy trace --live "$POLICY" web srv tcp 22)" \
 	'^deny web -> srv tcp port 22: default' "live trace of the default"
+
+# stats and monitor name the rules through the file (--policy).
+check nbg 0 stats --reset
+expect_ok 1 tcp "$(ip4 0)" 22
+out=$(nbg 0 stats --nonzero --policy "$POLICY")
+check_match "$out" '^rule 1 dev-ssh +[1-9][0-9]* +[1-9][0-9]*$' "stats --policy"
+check_match "$(nbg 0 --json stats --policy "$POLICY")" \
+	'\{"rule":1,"rule_name":"dev-ssh","reverse":false,"packets":[1-9]' "stats --json --policy"
+check_fail nbg 0 stats --policy /tmp/no-such-policy.yaml
+ip netns exec n0 nbctl monitor --count 1 --timeout 20 --policy "$POLICY" >/tmp/mon 2>&1 &
+mon=$!
+sleep 1
+expect_drop 2 tcp "$(ip4 0)" 23
+wait "$mon" || { cat /tmp/mon; fail "monitor --policy saw no deny event"; }
+check_match "$(cat /tmp/mon)" \
+	"wg0 in $(ip4 2) -> $(ip4 0) tcp [0-9]+->23 identity [0-9]+ bob rule 9 no-laptop-telnet$" "monitor --policy"
+ip netns exec n0 nbctl --json monitor --count 1 --timeout 20 --policy "$POLICY" >/tmp/mon 2>&1 &
+mon=$!
+sleep 1
+expect_drop 2 tcp "$(ip4 0)" 23
+wait "$mon" || { cat /tmp/mon; fail "monitor --json --policy saw no deny event"; }
+check_match "$(cat /tmp/mon)" '"identity_name":"bob","rule":9,"rule_name":"no-laptop-telnet","reverse":false' \
+	"monitor --json --policy"
 
 # A policy with an error is refused and the running ruleset stays.
 before=$(nbg 0 rules dump)

@@ -9,17 +9,19 @@
 #include "commands.h"
 #include "json.h"
 #include "nbctl_util.h"
+#include "policy/policy.h"
 
 struct mon {
 	struct nbg_nl *nl;
 	struct nbg_ruleset_desc d;	/* for identity names */
+	struct nbp_policy *policy;	/* for rule names (--policy) */
 	time_t last_refresh;
 	unsigned long count, seen;
 };
 
 static void usage(void)
 {
-	fprintf(stderr, "Usage: %s [--json] monitor [--count N] [--timeout SECS]\n",
+	fprintf(stderr, "Usage: %s [--json] monitor [--count N] [--timeout SECS] [--policy FILE]\n",
 		PROG_NAME);
 }
 
@@ -52,6 +54,8 @@ static int on_event(const struct nbg_event *ev, void *arg)
 	const struct nbg_ident_desc *ident;
 	const char *proto = nbg_proto_name(p->proto);
 	struct mon *m = arg;
+	const char *rule;
+	bool rev = false;
 	struct timespec ts;
 	struct tm tm;
 
@@ -69,6 +73,7 @@ static int on_event(const struct nbg_event *ev, void *arg)
 		proto = pbuf;
 	}
 	ident = lookup(m, ev->verdict.ident_id);
+	rule = nbctl_rule_label(m->policy, ev->verdict.rule_id, &rev);
 
 	if (json_output) {
 		struct json j;
@@ -90,6 +95,7 @@ static int on_event(const struct nbg_event *ev, void *arg)
 			json_u64(&j, "rule", ev->verdict.rule_id);
 		else
 			json_str(&j, "rule", "default");
+		nbctl_json_rule_name(&j, m->policy, ev->verdict.rule_id);
 		json_u64(&j, "suppressed_before", ev->dropped);
 		json_obj_end(&j);
 		json_finish(&j);
@@ -103,7 +109,10 @@ static int on_event(const struct nbg_event *ev, void *arg)
 			       ident ? " " : "", ident ? ident->name : "");
 		else
 			printf(" identity none");
-		if (ev->verdict.rule_id)
+		if (rule)
+			printf(" rule %u %s%s", ev->verdict.rule_id, rule,
+			       rev ? " (reverse)" : "");
+		else if (ev->verdict.rule_id)
 			printf(" rule %u", ev->verdict.rule_id);
 		else
 			printf(" default");
@@ -132,14 +141,22 @@ int cmd_monitor(int argc, char **argv)
 			   nbctl_parse_u32(argv[i + 1], &v) && v <= 2000000) {
 			timeout_ms = v * 1000;
 			i++;
+		} else if (!strcmp(argv[i], "--policy") && i + 1 < argc &&
+			   !m.policy) {
+			m.policy = nbctl_load_policy(argv[++i]);
+			if (!m.policy)
+				return 1;
 		} else {
 			usage();
+			nbp_free(m.policy);
 			return 1;
 		}
 	}
 	m.nl = nbctl_open();
-	if (!m.nl)
+	if (!m.nl) {
+		nbp_free(m.policy);
 		return 1;
+	}
 	nbg_desc_init(&m.d);
 	nbg_nl_dump_ruleset(m.nl, &m.d, NULL);
 	m.last_refresh = time(NULL);
@@ -153,6 +170,7 @@ int cmd_monitor(int argc, char **argv)
 		ret = 1;
 	}
 	nbg_desc_free(&m.d);
+	nbp_free(m.policy);
 	nbg_nl_close(m.nl);
 	return ret ? 1 : 0;
 }

@@ -14,4 +14,15 @@ bool nbctl_parse_u32(const char *s, unsigned int *out);
 bool nbctl_parse_u64(const char *s, unsigned long long *out);
 const char *nbctl_action_name(unsigned int action);
 
+/* --policy FILE (rulenames.c): load it, printing errors; NULL on error. */
+struct nbp_policy;
+struct nbp_policy *nbctl_load_policy(const char *path);
+/* Name of the policy rule a rule id came from, NULL if none (or no
+ * policy); *reverse (may be NULL) says if it is the reverse half. */
+const char *nbctl_rule_label(const struct nbp_policy *p, u32 rule_id,
+			     bool *reverse);
+struct json;
+void nbctl_json_rule_name(struct json *j, const struct nbp_policy *p,
+			  u32 rule_id);
+
 #endif /* NBCTL_UTIL_H */
