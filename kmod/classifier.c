@@ -371,13 +371,23 @@ out:
 #define NBG_NONE	U32_MAX
 #define NBG_ANY_PROTO	256U
 
+/*
+ * One prefix length present in a table. Key words are the address bytes
+ * as they are in memory (network order), so a lookup loads them as they
+ * come and only masks them; the hash seed per length is precomputed.
+ */
+struct nbg_lpm_len {
+	u64 seed;
+	u32 mask[4];
+	u32 len;
+};
+
 struct nbg_lpm {
 	u32 *slots;		/* stride kw + 2: masked key words, len, node */
 	u32 mask;		/* number of slots - 1 */
 	u32 kw;			/* key words: 1 (IPv4) or 4 (IPv6) */
 	u32 n_lens;
-	u8 lens[129];		/* distinct prefix lengths, longest first */
-	u32 lmask[129][4];	/* netmask words for lens[i] */
+	struct nbg_lpm_len lens[129];	/* longest first */
 };
 
 struct nbg_node {
@@ -476,18 +486,20 @@ struct nbg_classifier {
 
 /* ---- lookup ---- */
 
+/* Address bytes as key words: a plain load, no byte swapping. */
 static __always_inline void nbg_words(const u8 *a, u32 kw, u32 *w)
 {
-	u32 i;
-
-	for (i = 0; i < kw; i++)
-		w[i] = (u32)a[4 * i] << 24 | (u32)a[4 * i + 1] << 16 |
-		       (u32)a[4 * i + 2] << 8 | a[4 * i + 3];
+	memcpy(w, a, kw * sizeof(u32));
 }
 
-static __always_inline u32 nbg_hash(const u32 *w, u32 kw, u32 len)
+static __always_inline u64 nbg_lpm_seed(u32 len)
 {
-	u64 h = (len + 1) * 0x9E3779B97F4A7C15ULL;
+	return (len + 1) * 0x9E3779B97F4A7C15ULL;
+}
+
+static __always_inline u32 nbg_hash(const u32 *w, u32 kw, u64 seed)
+{
+	u64 h = seed;
 	u32 i;
 
 	for (i = 0; i < kw; i++)
@@ -497,31 +509,34 @@ static __always_inline u32 nbg_hash(const u32 *w, u32 kw, u32 len)
 
 /* @kw is a constant at every call site, so each family gets its own code. */
 static __always_inline u32 nbg_lpm_probe(const struct nbg_lpm *t,
-					 const u32 *key, u32 len, u32 kw)
+					 const u32 *key, u32 len, u64 seed,
+					 u32 kw)
 {
-	u32 h = nbg_hash(key, kw, len) & t->mask;
+	u32 h = nbg_hash(key, kw, seed) & t->mask;
 	const u32 *s;
 
+	/* an empty slot's length (U32_MAX) matches no prefix length */
 	for (;; h = (h + 1) & t->mask) {
 		s = t->slots + (size_t)h * (kw + 2);
-		if (s[kw + 1] == NBG_NONE)
-			return NBG_NONE;
 		if (s[kw] == len && s[0] == key[0] &&
 		    (kw == 1 || (s[1] == key[1] && s[2] == key[2] &&
 				 s[3] == key[3])))
 			return s[kw + 1];
+		if (s[kw + 1] == NBG_NONE)
+			return NBG_NONE;
 	}
 }
 
 static __always_inline u32 nbg_lpm_find_kw(const struct nbg_lpm *t,
 					   const u32 *w, u32 kw)
 {
-	u32 key[4], i, j, node;
+	const struct nbg_lpm_len *l = t->lens, *end = l + t->n_lens;
+	u32 key[4], j, node;
 
-	for (i = 0; i < t->n_lens; i++) {
+	for (; l < end; l++) {
 		for (j = 0; j < kw; j++)
-			key[j] = w[j] & t->lmask[i][j];
-		node = nbg_lpm_probe(t, key, t->lens[i], kw);
+			key[j] = w[j] & l->mask[j];
+		node = nbg_lpm_probe(t, key, l->len, l->seed, kw);
 		if (node != NBG_NONE)
 			return node;
 	}
@@ -534,18 +549,29 @@ static u32 nbg_lpm_find(const struct nbg_lpm *t, const u32 *w)
 	return t->kw == 1 ? nbg_lpm_find_kw(t, w, 1) : nbg_lpm_find_kw(t, w, 4);
 }
 
+static __always_inline u32 nbg_lpm_v4(const struct nbg_classifier *c,
+				      const u8 *a)
+{
+	u32 w[1];
+
+	nbg_words(a, 1, w);
+	return nbg_lpm_find_kw(&c->lpm[0], w, 1);
+}
+
+static __always_inline u32 nbg_lpm_v6(const struct nbg_classifier *c,
+				      const u8 *a)
+{
+	u32 w[4];
+
+	nbg_words(a, 4, w);
+	return nbg_lpm_find_kw(&c->lpm[1], w, 4);
+}
+
 /* The node of a packet address (4 or 16 bytes, network order). */
 static __always_inline u32 nbg_lpm_addr(const struct nbg_classifier *c,
 					u8 family, const u8 *a)
 {
-	u32 w[4];
-
-	if (family == AF_INET) {
-		nbg_words(a, 1, w);
-		return nbg_lpm_find_kw(&c->lpm[0], w, 1);
-	}
-	nbg_words(a, 4, w);
-	return nbg_lpm_find_kw(&c->lpm[1], w, 4);
+	return family == AF_INET ? nbg_lpm_v4(c, a) : nbg_lpm_v6(c, a);
 }
 
 static bool nbg_prefix_has(const struct nbg_prefix *p, u8 family,
@@ -700,14 +726,17 @@ void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 {
 	const struct nbg_node *node;
 	u32 ni, best, dir = p->direction;
+	const u8 *remote;
 
-	if (unlikely((p->family != AF_INET && p->family != AF_INET6) ||
-		     dir >= __NBG_DIR_MAX)) {
-		memset(v, 0, sizeof(*v));
-		return;
-	}
-	ni = nbg_lpm_addr(c, p->family,
-			  dir == NBG_DIR_IN ? p->saddr.raw : p->daddr.raw);
+	if (unlikely(dir >= __NBG_DIR_MAX))
+		goto bad;
+	remote = dir == NBG_DIR_IN ? p->saddr.raw : p->daddr.raw;
+	if (likely(p->family == AF_INET))
+		ni = nbg_lpm_v4(c, remote);
+	else if (p->family == AF_INET6)
+		ni = nbg_lpm_v6(c, remote);
+	else
+		goto bad;
 	if (likely(ni != NBG_NONE)) {
 		node = &c->nodes[ni];
 		v->ident_id = node->ident_id;
@@ -732,6 +761,9 @@ void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 	v->action = best < c->n_deny ? NBG_ACTION_DENY : NBG_ACTION_ALLOW;
 	v->rule_id = c->ranks[best].id;
 	v->rule_index = c->ranks[best].index;
+	return;
+bad:
+	memset(v, 0, sizeof(*v));
 }
 
 size_t nbg_classifier_mem(const struct nbg_classifier *c)
@@ -1136,27 +1168,32 @@ static void nbg_pent_set(struct nbg_pent *e, const struct nbg_prefix *p,
 
 static void nbg_lpm_add_len(struct nbg_lpm *t, u8 len)
 {
-	u32 i, j, bits;
+	struct nbg_lpm_len *l;
+	u8 mask[16];
+	u32 i;
 
-	for (i = 0; i < t->n_lens && t->lens[i] > len; i++)
+	for (i = 0; i < t->n_lens && t->lens[i].len > len; i++)
 		;
-	if (i < t->n_lens && t->lens[i] == len)
+	if (i < t->n_lens && t->lens[i].len == len)
 		return;
-	memmove(&t->lens[i + 1], &t->lens[i], t->n_lens - i);
-	memmove(&t->lmask[i + 1], &t->lmask[i],
-		(t->n_lens - i) * sizeof(t->lmask[0]));
-	t->lens[i] = len;
-	for (j = 0; j < 4; j++) {
-		bits = len > 32 * j ? min(len - 32 * j, 32U) : 0;
-		t->lmask[i][j] = bits ? ~0U << (32 - bits) : 0;
-	}
+	memmove(&t->lens[i + 1], &t->lens[i],
+		(t->n_lens - i) * sizeof(t->lens[0]));
+	l = &t->lens[i];
+	memset(mask, 0, sizeof(mask));
+	memset(mask, 0xff, len / 8);
+	if (len % 8)
+		mask[len / 8] = 0xff00 >> (len % 8);
+	memcpy(l->mask, mask, sizeof(l->mask));
+	l->len = len;
+	l->seed = nbg_lpm_seed(len);
 	t->n_lens++;
 }
 
 static void nbg_lpm_insert(struct nbg_lpm *t, const struct nbg_pent *e,
 			   u32 node)
 {
-	u32 stride = t->kw + 2, h = nbg_hash(e->w, t->kw, e->len) & t->mask;
+	u32 stride = t->kw + 2;
+	u32 h = nbg_hash(e->w, t->kw, nbg_lpm_seed(e->len)) & t->mask;
 	u32 *s;
 
 	for (;; h = (h + 1) & t->mask) {
@@ -1269,8 +1306,8 @@ static u32 nbg_node_of(struct nbg_build *b, const struct nbg_prefix *p)
 	struct nbg_pent e;
 
 	nbg_pent_set(&e, p, NBG_NONE);
-	return e.fi ? nbg_lpm_probe(t, e.w, e.len, 4) :
-		      nbg_lpm_probe(t, e.w, e.len, 1);
+	return e.fi ? nbg_lpm_probe(t, e.w, e.len, nbg_lpm_seed(e.len), 4) :
+		      nbg_lpm_probe(t, e.w, e.len, nbg_lpm_seed(e.len), 1);
 }
 
 /* ---- local selectors ---- */
