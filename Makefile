@@ -72,8 +72,12 @@ bench: deps-if-needed
 	$(MAKE) all
 	selftests/bench/run.sh
 
-install: all
-	install -D -m 0755 $(B)/nbctl $(DESTDIR)/usr/sbin/nbctl
+# Programs and systemd units; the module is installed with DKMS (README).
+install: userspace
+	for p in nbctl nbhelper nbmgmt; do \
+		install -D -m 0755 $(B)/$$p $(DESTDIR)/usr/sbin/$$p || exit 1; done
+	install -d $(DESTDIR)/lib/systemd/system
+	install -m 0644 $(wildcard dist/systemd/*.service) $(DESTDIR)/lib/systemd/system/
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
