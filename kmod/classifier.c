@@ -409,11 +409,19 @@ struct nbg_lsel {
 	u32 pfx, n_pfx;		/* in pfx[] */
 };
 
+/*
+ * The port tables of tcp and udp are found by index, the rare others by a
+ * scan. Each table already includes the protocol-any rules, so any_rank
+ * only answers for protocols without a table of their own.
+ */
+enum { NBG_PT_TCP, NBG_PT_UDP, __NBG_PT_MAX };
+
 struct nbg_sub {
 	u32 min_rank;		/* best rank this subtable can give */
 	u32 lsel;		/* index in lsels[], or NBG_NONE for any */
 	u32 any_rank;		/* best protocol-any rule */
-	u32 ptabs, n_ptabs;
+	u32 pt[__NBG_PT_MAX];	/* tcp and udp tables in ptabs[], or NBG_NONE */
+	u32 ptabs, n_ptabs;	/* tables of other protocols */
 };
 
 /* A rule's port range in a small class; classes of a few rules are scanned. */
@@ -437,8 +445,11 @@ struct nbg_class {
 
 struct nbg_ptab {
 	u32 proto;
+	u32 lo;			/* where the second interval starts */
+	u32 shift;		/* (port - lo) >> shift is the bucket */
+	u32 nb;			/* number of buckets */
+	u32 bkt;		/* nb + 1 entries in iv_bkt[] */
 	u32 iv, n_iv;		/* in ivs[] */
-	u32 bkt;		/* 257 entries in iv_bkt[], or NBG_NONE */
 };
 
 /*
@@ -451,12 +462,19 @@ struct nbg_iv {
 };
 
 /*
- * Tables with more intervals than this get a bucket index by the port's
- * high byte: iv_bkt[bkt + h] is the index in ivs[] of the interval
- * holding port h * 256, so the binary search only covers one bucket.
+ * Every table has a bucket index over the ports from where its second
+ * interval starts (lo) to where its last one does: bucket h covers
+ * 1 << shift ports from lo + (h << shift), and iv_bkt[bkt + h] is the
+ * index in ivs[] of the interval holding its first port, except that
+ * bucket 0 also takes the ports below lo and the last bucket those past
+ * the end; one more entry ends the last bucket. The shift is the smallest
+ * giving at most NBG_BKT_MUL buckets per interval, so rules' ports
+ * clustered anywhere still spread over the buckets and the binary search
+ * usually covers an interval or two; the index costs at most 4 bytes per
+ * bucket, less than the intervals themselves.
  */
-#ifndef NBG_BKT_MIN
-#define NBG_BKT_MIN	16
+#ifndef NBG_BKT_MUL
+#define NBG_BKT_MUL	1
 #endif
 
 struct nbg_rank {
@@ -639,15 +657,16 @@ static noinline bool nbg_lsel_has(const struct nbg_classifier *c, u32 li,
 static __always_inline u32 nbg_ptab_rank(const struct nbg_classifier *c,
 					 const struct nbg_ptab *pt, u32 port)
 {
-	const struct nbg_iv *base = c->ivs + pt->iv;
-	u32 n = pt->n_iv, half;
+	u32 h = (port - pt->lo) >> pt->shift, n, half;
+	const struct nbg_iv *base;
+	const u32 *b;
 
-	if (pt->bkt != NBG_NONE) {
-		const u32 *b = c->iv_bkt + pt->bkt + (port >> 8);
+	if (unlikely(h >= pt->nb))
+		h = port < pt->lo ? 0 : pt->nb - 1;
+	b = c->iv_bkt + pt->bkt + h;
+	base = c->ivs + b[0];
+	n = b[1] - b[0] + 1;
 
-		base = c->ivs + b[0];
-		n = b[1] - b[0] + 1;
-	}
 	while (n > 1) {
 		half = n / 2;
 		base = base[half].start <= port ? base + half : base;
@@ -656,17 +675,35 @@ static __always_inline u32 nbg_ptab_rank(const struct nbg_classifier *c,
 	return base->rank;
 }
 
-static __always_inline u32 nbg_sub_rank(const struct nbg_classifier *c,
-					const struct nbg_sub *sub,
-					const struct nbg_pkt *p)
+/* Protocols other than tcp and udp: rare, kept out of line. */
+static noinline u32 nbg_sub_rank_other(const struct nbg_classifier *c,
+				       const struct nbg_sub *sub,
+				       const struct nbg_pkt *p)
 {
 	const struct nbg_ptab *pt = c->ptabs + sub->ptabs;
 	const struct nbg_ptab *end = pt + sub->n_ptabs;
 
 	for (; pt < end; pt++)
 		if (pt->proto == p->proto)
-			return min(sub->any_rank, nbg_ptab_rank(c, pt, p->dport));
+			return nbg_ptab_rank(c, pt, p->dport);
 	return sub->any_rank;
+}
+
+static __always_inline u32 nbg_sub_rank(const struct nbg_classifier *c,
+					const struct nbg_sub *sub,
+					const struct nbg_pkt *p)
+{
+	u32 pi;
+
+	if (p->proto == IPPROTO_TCP)
+		pi = sub->pt[NBG_PT_TCP];
+	else if (p->proto == IPPROTO_UDP)
+		pi = sub->pt[NBG_PT_UDP];
+	else
+		return nbg_sub_rank_other(c, sub, p);
+	if (pi == NBG_NONE)
+		return sub->any_rank;
+	return nbg_ptab_rank(c, &c->ptabs[pi], p->dport);
 }
 
 /* Subtables of rules with a local selector: rare, kept out of line. */
@@ -1551,18 +1588,27 @@ static u32 nbg_dsu_find(u32 *next, u32 i)
 static int nbg_build_bkt(struct nbg_build *b, struct nbg_ptab *pt)
 {
 	const struct nbg_iv *s = VEC(b->ivs, struct nbg_iv) + pt->iv;
-	u32 h, i = 0, *bkt;
+	u32 h, i = 0, span, *bkt;
 
-	bkt = nbg_vec_add(&b->iv_bkt, sizeof(u32), 257);
+	pt->lo = pt->n_iv > 1 ? s[1].start : 0;
+	span = pt->n_iv > 1 ? s[pt->n_iv - 1].start - pt->lo : 0;
+	for (pt->shift = 0; pt->shift < 16 &&
+	     (span >> pt->shift) + 1 > max(NBG_BKT_MUL * pt->n_iv, 1U);
+	     pt->shift++)
+		;
+	pt->nb = (span >> pt->shift) + 1;
+	bkt = nbg_vec_add(&b->iv_bkt, sizeof(u32), pt->nb + 1);
 	if (!bkt)
 		return -ENOMEM;
-	pt->bkt = b->iv_bkt.n - 257;
-	for (h = 0; h < 256; h++) {
-		while (i + 1 < pt->n_iv && s[i + 1].start <= h * 256)
+	pt->bkt = b->iv_bkt.n - (pt->nb + 1);
+	bkt[0] = pt->iv;
+	for (h = 1; h < pt->nb; h++) {
+		while (i + 1 < pt->n_iv &&
+		       s[i + 1].start <= pt->lo + (h << pt->shift))
 			i++;
 		bkt[h] = pt->iv + i;
 	}
-	bkt[256] = pt->iv + pt->n_iv - 1;
+	bkt[pt->nb] = pt->iv + pt->n_iv - 1;
 	return 0;
 }
 
@@ -1572,7 +1618,7 @@ static int nbg_build_bkt(struct nbg_build *b, struct nbg_ptab *pt)
  * union-find "next unpainted" pointer makes that near-linear.
  */
 static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
-			  u32 n, struct nbg_ptab *pt)
+			  u32 n, u32 any_rank, struct nbg_ptab *pt)
 {
 	const struct nbg_rule_desc *r;
 	u32 i, j, k, ne, *starts, *paint, *next, lo, end;
@@ -1633,11 +1679,13 @@ static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
 			}
 		}
 	}
+	/* protocol-any rules cover every port: fold them in */
+	for (i = 0; i < ne; i++)
+		paint[i] = min(paint[i], any_rank);
 	/* merge neighbours with the same best rule */
 	pt->proto = cr[0].proto;
 	pt->iv = b->ivs.n;
 	pt->n_iv = 0;
-	pt->bkt = NBG_NONE;
 	for (i = 0; i < ne; i++) {
 		if (i && paint[i] == paint[i - 1])
 			continue;
@@ -1648,9 +1696,7 @@ static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
 		iv->rank = paint[i];
 		pt->n_iv++;
 	}
-	if (pt->n_iv > NBG_BKT_MIN)
-		return nbg_build_bkt(b, pt);
-	return 0;
+	return nbg_build_bkt(b, pt);
 }
 
 /* One subtable: rules @cr[0..n) sharing a local selector. */
@@ -1664,22 +1710,34 @@ static int nbg_build_sub(struct nbg_build *b, const struct nbg_crule *cr,
 	sub->lsel = cr[0].lsel;
 	sub->min_rank = NBG_NONE;
 	sub->any_rank = NBG_NONE;
-	sub->ptabs = b->ptabs.n;
+	sub->pt[NBG_PT_TCP] = NBG_NONE;
+	sub->pt[NBG_PT_UDP] = NBG_NONE;
+	sub->ptabs = 0;
 	sub->n_ptabs = 0;
+	/* protocol-any rules sort last; each table needs their best rank */
+	for (i = 0; i < n; i++) {
+		sub->min_rank = min(sub->min_rank, cr[i].rank);
+		if (cr[i].proto == NBG_ANY_PROTO)
+			sub->any_rank = min(sub->any_rank, cr[i].rank);
+	}
 	for (i = 0; i < n; i = j) {
 		for (j = i; j < n && cr[j].proto == cr[i].proto; j++)
-			sub->min_rank = min(sub->min_rank, cr[j].rank);
-		if (cr[i].proto == NBG_ANY_PROTO) {
-			sub->any_rank = cr[i].rank;
+			;
+		if (cr[i].proto == NBG_ANY_PROTO)
 			continue;
-		}
+		/* tcp and udp sort first, so the other tables stay adjacent */
+		if (cr[i].proto == IPPROTO_TCP)
+			sub->pt[NBG_PT_TCP] = b->ptabs.n;
+		else if (cr[i].proto == IPPROTO_UDP)
+			sub->pt[NBG_PT_UDP] = b->ptabs.n;
+		else if (!sub->n_ptabs++)
+			sub->ptabs = b->ptabs.n;
 		pt = nbg_vec_add(&b->ptabs, sizeof(*pt), 1);
 		if (!pt)
 			return -ENOMEM;
-		ret = nbg_build_ptab(b, cr + i, j - i, pt);
+		ret = nbg_build_ptab(b, cr + i, j - i, sub->any_rank, pt);
 		if (ret)
 			return ret;
-		sub->n_ptabs++;
 	}
 	return 0;
 }
