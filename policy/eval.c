@@ -217,7 +217,13 @@ static int endpoint_addr(const struct nbp_policy *p, int peer,
 	return -1;
 }
 
-/* One expectation, checked for every address family both ends have. */
+/*
+ * One expectation, checked for every address family both ends have (one
+ * check each): icmp only over IPv4 and icmpv6 only over IPv6, as those
+ * are the families the protocols exist in. Returns the failed checks,
+ * each an error in @diag; *n_run grows by the checks made. No family in
+ * common is one failed check.
+ */
 static int run_expect(const struct nbp_policy *p, const struct nbp_test *t,
 		      const struct nbp_expect *e, struct nbp_diag *diag,
 		      unsigned int *n_run)
@@ -230,6 +236,9 @@ static int run_expect(const struct nbp_policy *p, const struct nbp_test *t,
 		struct nbp_packet pkt = { 0 };
 		struct nbp_result r;
 
+		if ((e->proto == 1 && fams[k] != AF_INET) ||
+		    (e->proto == 58 && fams[k] != AF_INET6))
+			continue;
 		if (endpoint_addr(p, t->peer, &t->addr, fams[k], &sa) ||
 		    endpoint_addr(p, e->peer, &e->addr, fams[k], &da))
 			continue;
@@ -256,13 +265,15 @@ static int run_expect(const struct nbp_policy *p, const struct nbp_test *t,
 	if (!tried) {
 		nbp_diag_add(diag, NBP_SEV_ERROR, p->file, e->loc.line,
 			     e->loc.col,
-			     "test %s -> %s: no address family in common (or a peer has no addresses)",
-			     t->text, e->text);
-		return 1;
+			     "test %s -> %s: no address family in common%s (or a peer has no addresses)",
+			     t->text, e->text,
+			     e->proto == 1 ? " for icmp (IPv4 only)" :
+			     e->proto == 58 ? " for icmpv6 (IPv6 only)" : "");
+		tried = fails = 1;
 	}
 	if (n_run)
 		*n_run += tried;
-	return fails ? 1 : 0;
+	return fails;
 }
 
 int nbp_run_tests(const struct nbp_policy *p, struct nbp_diag *diag,

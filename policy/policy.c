@@ -409,19 +409,147 @@ int nbp_peer_add_groups(struct nbp_policy *p, const char *name,
 	return 0;
 }
 
+/*
+ * Connected peers and deny rules. A pair counts as connected in one
+ * direction if some enabled allow rule (half) lets the sender reach the
+ * receiver and that rule's traffic is not entirely refused by deny rules
+ * for the pair. A deny refuses traffic of a pair only if it selects
+ * *every* address of both peers (a prefix holding one of two addresses
+ * leaves the other family open); deny rules together cover an allow rule
+ * if one has protocol all, or one has the allow rule's protocol and no
+ * ports, or the ports of those with its protocol cover all of its ports
+ * (0-65535 when it has none). Anything less leaves the pair connected.
+ */
+struct deny_half {
+	const struct nbp_rule *r;
+	const struct nbp_sel *remote;	/* the other end's side */
+	size_t n_remote;
+};
+
+/* Every address of @peer (or the peer itself if it has none) selected? */
+static bool peer_all_in_sel(const struct nbp_policy *p,
+			    const struct nbp_sel *s, size_t n, int peer)
+{
+	const struct nbp_peer *pr = &p->peers[peer];
+	size_t i;
+
+	if (!pr->n_addrs)
+		return nbp_peer_in_sel(p, s, n, peer);
+	for (i = 0; i < pr->n_addrs; i++)
+		if (!nbp_sel_match(p, s, n, &pr->addrs[i], peer))
+			return false;
+	return true;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct nbp_portrange *x = a, *y = b;
+
+	return (int)x->lo - (int)y->lo;
+}
+
+/* Do the sorted ranges @r cover lo..hi? */
+static bool ranges_cover(const struct nbp_portrange *r, size_t n,
+			 unsigned int lo, unsigned int hi)
+{
+	unsigned int next = lo;	/* first port not yet covered */
+	size_t i;
+
+	for (i = 0; i < n && next <= hi; i++) {
+		if (r[i].lo > next)
+			return false;
+		if (r[i].hi + 1u > next)
+			next = r[i].hi + 1u;
+	}
+	return next > hi;
+}
+
+/* Is allow rule @a refused for @peer (at the remote end) by @dh? */
+static bool allow_denied(const struct nbp_policy *p, const struct nbp_rule *a,
+			 const struct deny_half *dh, size_t n_dh, int peer,
+			 struct nbp_portrange *buf)
+{
+	size_t k, j, nr = 0;
+
+	for (k = 0; k < n_dh; k++) {
+		const struct nbp_rule *r = dh[k].r;
+
+		if (!r->proto_any && (a->proto_any || r->proto != a->proto))
+			continue;
+		if (!peer_all_in_sel(p, dh[k].remote, dh[k].n_remote, peer))
+			continue;
+		if (r->proto_any || !r->n_ports)
+			return true;
+		for (j = 0; j < r->n_ports; j++)
+			buf[nr++] = r->ports[j];
+	}
+	if (!nr)
+		return false;
+	qsort(buf, nr, sizeof(*buf), range_cmp);
+	if (!a->n_ports)
+		return ranges_cover(buf, nr, 0, 65535);
+	for (j = 0; j < a->n_ports; j++)
+		if (!ranges_cover(buf, nr, a->ports[j].lo, a->ports[j].hi))
+			return false;
+	return true;
+}
+
+/*
+ * Deny halves where the node is, fully, the receiver (@in) or the sender:
+ * dh[] gets them, *n_ports their ports in total.
+ */
+static size_t node_denies(const struct nbp_policy *p, int ni, bool in,
+			  struct deny_half *dh, size_t *n_ports)
+{
+	size_t r, n = 0;
+	int half;
+
+	for (r = 0; r < p->n_rules; r++) {
+		const struct nbp_rule *ru = &p->rules[r];
+
+		if (!ru->enabled || ru->allow)
+			continue;
+		for (half = 0; half < (ru->bidir ? 2 : 1); half++) {
+			/* half 1 is the rule with its sides swapped */
+			bool node_is_dst = in != (half == 1);
+			const struct nbp_sel *mine = node_is_dst ? ru->dst : ru->src;
+			size_t n_mine = node_is_dst ? ru->n_dst : ru->n_src;
+
+			if (!peer_all_in_sel(p, mine, n_mine, ni))
+				continue;
+			dh[n].r = ru;
+			dh[n].remote = node_is_dst ? ru->src : ru->dst;
+			dh[n].n_remote = node_is_dst ? ru->n_src : ru->n_dst;
+			*n_ports += ru->n_ports;
+			n++;
+		}
+	}
+	return n;
+}
+
 int nbp_connected_peers(const struct nbp_policy *p, const char *node,
 			nbp_peer_cb cb, void *ctx)
 {
 	int ni = nbp_index_get(&p->peer_ix, node);
+	struct deny_half *dh_in = NULL, *dh_out = NULL;
+	struct nbp_portrange *ports = NULL;
+	size_t i, r, n_in, n_out, n_ports = 0;
 	unsigned int *flags;
-	size_t i, r;
 	int count = 0;
 
 	if (ni < 0)
 		return -1;
 	flags = calloc(p->n_peers ? p->n_peers : 1, sizeof(*flags));
-	if (!flags)
-		return -1;
+	/* At most two halves per rule, for each direction. */
+	dh_in = calloc(2 * p->n_rules + 1, sizeof(*dh_in));
+	dh_out = calloc(2 * p->n_rules + 1, sizeof(*dh_out));
+	if (!flags || !dh_in || !dh_out)
+		goto fail;
+	n_in = node_denies(p, ni, true, dh_in, &n_ports);
+	n_out = node_denies(p, ni, false, dh_out, &n_ports);
+	ports = calloc(n_ports + 1, sizeof(*ports));
+	if (!ports)
+		goto fail;
 	for (r = 0; r < p->n_rules; r++) {
 		const struct nbp_rule *ru = &p->rules[r];
 		bool n_src, n_dst;
@@ -433,12 +561,26 @@ int nbp_connected_peers(const struct nbp_policy *p, const char *node,
 		if (!n_src && !n_dst)
 			continue;
 		for (i = 0; i < p->n_peers; i++) {
+			unsigned int in = 0, out = 0;
+
 			if ((int)i == ni)
 				continue;
-			if (n_dst && nbp_peer_in_sel(p, ru->src, ru->n_src, i))
-				flags[i] |= ru->bidir ? NBP_CONN_IN | NBP_CONN_OUT : NBP_CONN_IN;
-			if (n_src && nbp_peer_in_sel(p, ru->dst, ru->n_dst, i))
-				flags[i] |= ru->bidir ? NBP_CONN_IN | NBP_CONN_OUT : NBP_CONN_OUT;
+			/* i -> node through the rule, or its reverse half */
+			if ((n_dst && nbp_peer_in_sel(p, ru->src, ru->n_src, i)) ||
+			    (ru->bidir && n_src &&
+			     nbp_peer_in_sel(p, ru->dst, ru->n_dst, i)))
+				in = NBP_CONN_IN;
+			if ((n_src && nbp_peer_in_sel(p, ru->dst, ru->n_dst, i)) ||
+			    (ru->bidir && n_dst &&
+			     nbp_peer_in_sel(p, ru->src, ru->n_src, i)))
+				out = NBP_CONN_OUT;
+			in &= ~flags[i];
+			out &= ~flags[i];
+			if (in && allow_denied(p, ru, dh_in, n_in, i, ports))
+				in = 0;
+			if (out && allow_denied(p, ru, dh_out, n_out, i, ports))
+				out = 0;
+			flags[i] |= in | out;
 		}
 	}
 	for (i = 0; i < p->n_peers; i++)
@@ -447,6 +589,13 @@ int nbp_connected_peers(const struct nbp_policy *p, const char *node,
 			if (cb)
 				cb(p, i, flags[i], ctx);
 		}
+out:
+	free(ports);
+	free(dh_in);
+	free(dh_out);
 	free(flags);
 	return count;
+fail:
+	count = -1;
+	goto out;
 }

@@ -150,10 +150,14 @@ const char *nbp_rule_name(const struct nbp_policy *p, uint32_t rule_id);
 /*
  * Peers the policy connects @node to: for each peer X != node such that
  * an enabled allow rule lets X reach node (NBP_CONN_IN) or node reach X
- * (NBP_CONN_OUT), call cb once, in peer order. Deny rules are ignored
- * here (a deny may cover only some ports). The control plane tells a
- * node only about these peers. Returns the number of peers, or -1 if
- * @node is unknown.
+ * (NBP_CONN_OUT), call cb once, in peer order. A direction is left out
+ * only if deny rules refuse all of its allowed traffic: the denies select
+ * every address of both peers, and have protocol all, or the allow
+ * rule's protocol and no ports, or ports that together cover the allow
+ * rule's ports (all of 0-65535 if it has none). A partial deny (some
+ * ports, one address family, another protocol) leaves the peer in. The
+ * control plane tells a node only about these peers. Returns the number
+ * of peers, or -1 if @node is unknown (or out of memory).
  */
 #define NBP_CONN_IN	1u
 #define NBP_CONN_OUT	2u
@@ -214,9 +218,12 @@ int nbp_resolve(const struct nbp_policy *p, const char *what, int family,
 /* ---- policy tests ---------------------------------------------------- */
 
 /*
- * Run the `tests:` section. Each failing expectation is an error in @diag
- * at its line and column. Returns the number of failures; *n_run (may be
- * NULL) gets the number of expectations checked.
+ * Run the `tests:` section. An expectation is checked once per address
+ * family both ends have (icmp: IPv4 only, icmpv6: IPv6 only); each failed
+ * check is one error in @diag at the expectation's line and column, and an
+ * expectation with no family to check is one failed check. Returns the
+ * number of failed checks; *n_run (may be NULL) gets the number of checks
+ * made, so the return value is at most *n_run.
  */
 int nbp_run_tests(const struct nbp_policy *p, struct nbp_diag *diag,
 		  unsigned int *n_run);

@@ -7,6 +7,8 @@
  * same rule id from the classifier as from the reference evaluator
  * (nbp_eval) on the source policy. Packets to addresses that are not the
  * node's own must be left to the default (the node does not route).
+ * nbp_connected_peers must never leave out a peer nbp_eval lets a packet
+ * pass to or from (deny rules only prune pairs they refuse entirely).
  *
  * NBP_DIFF_ITERS (default 400) policies, NBP_DIFF_SEED to reproduce.
  */
@@ -274,12 +276,88 @@ static int check_node(const struct nbp_policy *p, size_t node,
 	return bad;
 }
 
+static void flags_cb(const struct nbp_policy *p, size_t peer,
+		     unsigned int flags, void *ctx)
+{
+	((unsigned int *)ctx)[peer] = flags;
+}
+
+/* Can any packet from @from reach @to under nbp_eval? Ports 0-14 and
+ * 65535 cover every port range the generator writes. */
+static bool any_allowed(const struct nbp_policy *p, size_t from, size_t to)
+{
+	static const uint8_t pr[] = { 6, 17, 1, 58, 47, 132 };
+	const struct nbp_addr *fa, *ta;
+	size_t nf = nbp_peer_addrs(p, from, &fa), nt = nbp_peer_addrs(p, to, &ta);
+	size_t i, j, k;
+	unsigned int port;
+
+	for (i = 0; i < nf; i++)
+		for (j = 0; j < nt; j++) {
+			if (fa[i].family != ta[j].family)
+				continue;
+			for (k = 0; k < sizeof(pr); k++)
+				for (port = 0; port <= 15; port++) {
+					struct nbp_packet pp = {
+						.family = fa[i].family,
+						.proto = pr[k],
+					};
+					struct nbp_result r;
+
+					if (pr[k] == 6 || pr[k] == 17 || pr[k] == 132)
+						pp.dport = port == 15 ? 65535 : port;
+					else if (port)
+						break;
+					memcpy(pp.saddr, fa[i].addr, 16);
+					memcpy(pp.daddr, ta[j].addr, 16);
+					nbp_eval(p, &pp, &r);
+					if (r.action == NBG_ACTION_ALLOW)
+						return true;
+				}
+		}
+	return false;
+}
+
+/*
+ * nbp_connected_peers may leave out only peers no packet can pass between
+ * (the control plane does not tell a node about the others): a peer that
+ * can reach @node must be flagged IN, one @node can reach OUT.
+ */
+static int check_connected(const struct nbp_policy *p, size_t node,
+			   const char *yaml, unsigned long *pruned)
+{
+	size_t n = nbp_peer_count(p), x;
+	unsigned int *flags = calloc(n, sizeof(*flags));
+	int bad = 0;
+
+	nbp_connected_peers(p, nbp_peer_name(p, node), flags_cb, flags);
+	for (x = 0; x < n && !bad; x++) {
+		bool in, out;
+
+		if (x == node)
+			continue;
+		in = any_allowed(p, x, node);
+		out = any_allowed(p, node, x);
+		if ((in && !(flags[x] & NBP_CONN_IN)) ||
+		    (out && !(flags[x] & NBP_CONN_OUT))) {
+			printf("# node %s: peer %s flags %u but in=%d out=%d\n# policy:\n%s",
+			       nbp_peer_name(p, node), nbp_peer_name(p, x),
+			       flags[x], in, out, yaml);
+			bad = 1;
+		}
+		if (!flags[x] && !in && !out)
+			(*pruned)++;
+	}
+	free(flags);
+	return bad;
+}
+
 int main(void)
 {
 	const char *s = getenv("NBP_DIFF_ITERS");
 	unsigned long iters = s ? strtoul(s, NULL, 10) : 400, it;
 	struct stats st = { 0 };
-	unsigned long load_fail = 0, node_fail = 0;
+	unsigned long load_fail = 0, node_fail = 0, conn_fail = 0, pruned = 0;
 	uint64_t seed;
 
 	s = getenv("NBP_DIFF_SEED");
@@ -304,8 +382,12 @@ int main(void)
 			}
 		} else {
 			st.policies++;
-			for (n = 0; n < nbp_peer_count(p); n++)
+			for (n = 0; n < nbp_peer_count(p); n++) {
 				node_fail += check_node(p, n, g.buf, &st);
+				if (conn_fail < 3)
+					conn_fail += check_connected(p, n, g.buf,
+								     &pruned);
+			}
 		}
 		nbp_diag_free(&d);
 		nbp_free(p);
@@ -319,6 +401,9 @@ int main(void)
 	ktap_ok(st.compile_errors == 0, "every compiled ruleset passes nbg_desc_validate");
 	ktap_ok(st.mismatches == 0 && node_fail == 0,
 		"classifier agrees with the reference evaluator on every packet");
+	ktap_ok(conn_fail == 0 && pruned > 0,
+		"connected peers include every peer a packet can pass to or from (%lu pairs left out)",
+		pruned);
 	/* The test must exercise both outcomes, or it proves nothing. */
 	ktap_ok(st.allows > st.packets / 50 && st.denies > st.packets / 50,
 		"both verdicts were exercised");

@@ -474,6 +474,118 @@ static void test_connected(void)
 	nbp_free(p);
 }
 
+/* A pair reachable only through rules that deny rules refuse entirely is
+ * not connected; anything left open (a port, an address family) is. */
+static void test_connected_denies(void)
+{
+	static const char *yaml =
+		"groups: [dev, prod]\n"
+		"peers:\n"
+		"  - {name: a, addresses: [10.0.0.1, 'fd00::1'], groups: [dev]}\n"
+		"  - {name: b, addresses: [10.0.0.2], groups: [prod]}\n"
+		"  - {name: c, addresses: [10.0.0.3, 'fd00::3'], groups: [prod]}\n"
+		"  - {name: d, addresses: [10.0.0.4], groups: [dev]}\n"
+		"  - {name: e, addresses: [10.0.0.5], groups: [prod]}\n"
+		"rules:\n"
+		"  - {name: web, action: allow, sources: [dev], destinations: [prod], protocol: tcp, ports: [22, 80-90]}\n"
+		"  - {name: ab1, action: deny, sources: [a], destinations: [b], protocol: tcp, ports: [22, 80-85]}\n"
+		"  - {name: ab2, action: deny, sources: [a], destinations: [b], protocol: tcp, ports: [86-90]}\n"
+		"  - {name: ae, action: deny, sources: [a], destinations: [e], protocol: tcp, ports: [22, 80-89]}\n"
+		"  - {name: ac4, action: deny, sources: [10.0.0.1/32], destinations: [c], protocol: all}\n"
+		"  - {name: d-udp, action: deny, sources: [d], destinations: ['*'], protocol: udp}\n"
+		"  - {name: ce, action: allow, sources: [c], destinations: [e], bidirectional: true}\n"
+		"  - {name: no-ec, action: deny, sources: [c], destinations: [e], protocol: all}\n";
+	struct nbp_diag d;
+	struct nbp_policy *p = load(yaml, &d);
+	struct conn c = { "" };
+	int n;
+
+	if (!ktap_ok(p != NULL, "connected/denies policy loads")) {
+		nbp_diag_print(&d, stdout);
+		nbp_diag_free(&d);
+		return;
+	}
+	n = nbp_connected_peers(p, "b", conn_cb, &c);
+	ktap_ok(n == 1 && !strcmp(c.buf, "d:1 "),
+		"denies covering all of an allow's ports together disconnect (%s)", c.buf);
+	c.buf[0] = 0;
+	n = nbp_connected_peers(p, "e", conn_cb, &c);
+	ktap_ok(n == 3 && !strcmp(c.buf, "a:1 c:2 d:1 "),
+		"a deny leaving a port open keeps the pair; a deny of one half of a bidirectional allow keeps the other (%s)",
+		c.buf);
+	c.buf[0] = 0;
+	n = nbp_connected_peers(p, "c", conn_cb, &c);
+	ktap_ok(n == 3 && !strcmp(c.buf, "a:1 d:1 e:1 "),
+		"a deny of one address family keeps the pair; a deny of another protocol too (%s)",
+		c.buf);
+	c.buf[0] = 0;
+	n = nbp_connected_peers(p, "a", conn_cb, &c);
+	ktap_ok(n == 2 && !strcmp(c.buf, "c:2 e:2 "), "connected peers of a (%s)", c.buf);
+	nbp_diag_free(&d);
+	nbp_free(p);
+}
+
+/* The tests: section counts checks (expectation x address family), one
+ * error per failed check; icmp is checked over IPv4 only, icmpv6 over
+ * IPv6 only. */
+static void test_run_tests(void)
+{
+	static const char *yaml =
+		"peers:\n"
+		"  - {name: a, addresses: [10.0.0.1, 'fd00::1']}\n"
+		"  - {name: b, addresses: [10.0.0.2, 'fd00::2']}\n"
+		"  - {name: v4, addresses: [10.0.0.4]}\n"
+		"rules:\n"
+		"  - {name: ssh, action: allow, sources: [a], destinations: [b], protocol: tcp, ports: [22]}\n"
+		"  - {name: b4, action: allow, sources: [a], destinations: [10.0.0.2/32], protocol: icmp}\n"
+		"  - {name: b6, action: allow, sources: [a], destinations: ['fd00::2/128'], protocol: icmpv6}\n"
+		"tests:\n"
+		"  - from: a\n"
+		"    accept: [b:22/tcp, b/icmp, b/icmpv6]\n"
+		"    deny: [b:22/tcp]\n";
+	static const char *nofam =
+		"peers:\n"
+		"  - {name: a, addresses: [10.0.0.1]}\n"
+		"  - {name: b, addresses: [10.0.0.2]}\n"
+		"tests:\n"
+		"  - from: a\n"
+		"    deny: [b/icmpv6, b/icmp]\n";
+	struct nbp_diag d, td;
+	struct nbp_policy *p = load(yaml, &d);
+	unsigned int n = 0;
+	int fails;
+
+	if (!ktap_ok(p != NULL, "run_tests policy loads")) {
+		nbp_diag_print(&d, stdout);
+		nbp_diag_free(&d);
+		return;
+	}
+	nbp_diag_init(&td);
+	fails = nbp_run_tests(p, &td, &n);
+	/* 2 (tcp, both families) + 1 (icmp) + 1 (icmpv6) + 2 (deny) */
+	if (!ktap_ok(n == 6 && fails == 2 && td.n_errors == 2 &&
+		     strstr(td.msgs[0].text, "(IPv4) expected deny") &&
+		     strstr(td.msgs[1].text, "(IPv6) expected deny"),
+		     "run_tests: one failed check and one error per family (%u checks, %d failed)",
+		     n, fails))
+		nbp_diag_print(&td, stdout);
+	nbp_diag_free(&td);
+	nbp_diag_free(&d);
+	nbp_free(p);
+
+	p = load(nofam, &d);
+	nbp_diag_init(&td);
+	n = 0;
+	fails = p ? nbp_run_tests(p, &td, &n) : -1;
+	if (!ktap_ok(n == 2 && fails == 1 && td.n_errors == 1 &&
+		     strstr(td.msgs[0].text, "no address family in common for icmpv6"),
+		     "run_tests: icmpv6 between IPv4-only peers is one failed check, icmp passes"))
+		nbp_diag_print(&td, stdout);
+	nbp_diag_free(&td);
+	nbp_diag_free(&d);
+	nbp_free(p);
+}
+
 /* Setup-key groups for a peer the file names: they add to its own. */
 static void test_add_groups(void)
 {
@@ -607,6 +719,8 @@ int main(void)
 	test_compile();
 	test_connected();
 	test_add_groups();
+	test_run_tests();
+	test_connected_denies();
 	test_example();
 	test_roundtrip();
 	return ktap_done();

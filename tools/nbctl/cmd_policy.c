@@ -223,7 +223,7 @@ static int do_check(struct popts *o, bool tests_only)
 		json_finish(&j);
 	} else if (p) {
 		if (tests_only || n_run || fails)
-			printf("%s: %u test expectations, %d failed\n",
+			printf("%s: %u test checks, %d failed\n",
 			       o->argv[0], n_run, fails);
 		if (!tests_only)
 			printf("%s: ok: %zu peers, %zu groups, %zu rules, %u warnings\n",
