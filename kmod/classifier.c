@@ -409,18 +409,26 @@ struct nbg_lsel {
 	u32 pfx, n_pfx;		/* in pfx[] */
 };
 
-/*
- * The port tables of tcp and udp are found by index, the rare others by a
- * scan. Each table already includes the protocol-any rules, so any_rank
- * only answers for protocols without a table of their own.
- */
-enum { NBG_PT_TCP, NBG_PT_UDP, __NBG_PT_MAX };
+/* What a lookup needs of a port table (see nbg_ptab_rank()). */
+struct nbg_pt {
+	u32 lo;			/* where the second interval starts */
+	u32 shift;		/* (port - lo) >> shift is the bucket */
+	u32 nb;			/* number of buckets */
+	u32 bkt;		/* nb + 1 entries in iv_bkt[] */
+};
 
+/*
+ * The port tables of tcp and udp sit in the subtable itself, and always
+ * exist (one interval when no rule names the protocol), so the common
+ * lookup follows no index and tests nothing; the rare other protocols'
+ * tables are scanned. Every table already includes the protocol-any
+ * rules, so any_rank only answers for protocols without a table.
+ */
 struct nbg_sub {
 	u32 min_rank;		/* best rank this subtable can give */
 	u32 lsel;		/* index in lsels[], or NBG_NONE for any */
 	u32 any_rank;		/* best protocol-any rule */
-	u32 pt[__NBG_PT_MAX];	/* tcp and udp tables in ptabs[], or NBG_NONE */
+	struct nbg_pt tcp, udp;
 	u32 ptabs, n_ptabs;	/* tables of other protocols */
 };
 
@@ -440,16 +448,14 @@ struct nbg_class {
 	u32 min_rank;
 	u32 tiny, n_tiny;	/* if n_tiny: the whole class, by rank */
 	u32 subs, n_subs;	/* subtables with a local selector */
+	u32 subs_min;		/* best rank of those, or NBG_NONE */
 	struct nbg_sub any;	/* the subtable of local-any rules */
 };
 
+/* A port table of a protocol other than tcp and udp. */
 struct nbg_ptab {
 	u32 proto;
-	u32 lo;			/* where the second interval starts */
-	u32 shift;		/* (port - lo) >> shift is the bucket */
-	u32 nb;			/* number of buckets */
-	u32 bkt;		/* nb + 1 entries in iv_bkt[] */
-	u32 iv, n_iv;		/* in ivs[] */
+	struct nbg_pt pt;
 };
 
 /*
@@ -480,13 +486,13 @@ struct nbg_iv {
 struct nbg_rank {
 	u32 index;		/* in the description's rules[] */
 	u32 id;
+	u32 action;
 };
 
 struct nbg_classifier {
 	struct nbg_lpm lpm[2];	/* IPv4, IPv6 */
 	u32 wild[__NBG_DIR_MAX];	/* remote-any rules alone */
 	u32 wild_sep[__NBG_DIR_MAX];	/* same, or 0 if merged into classes */
-	u32 n_deny;		/* ranks below this are deny rules */
 	const struct nbg_node *nodes;
 	const struct nbg_ident *idents;
 	const u32 *u32s;
@@ -525,7 +531,20 @@ static __always_inline u32 nbg_hash(const u32 *w, u32 kw, u64 seed)
 	return h >> 32;
 }
 
-/* @kw is a constant at every call site, so each family gets its own code. */
+/*
+ * Does slot @s hold prefix @key/@len? An empty slot's length (U32_MAX)
+ * matches no prefix length. @kw is a constant at every call site, so
+ * each family gets its own code.
+ */
+static __always_inline bool nbg_slot_is(const u32 *s, const u32 *key,
+					u32 len, u32 kw)
+{
+	return s[kw] == len && s[0] == key[0] &&
+	       (kw == 1 || (s[1] == key[1] && s[2] == key[2] &&
+			    s[3] == key[3]));
+}
+
+/* The node of exactly @key/@len, or NBG_NONE. */
 static __always_inline u32 nbg_lpm_probe(const struct nbg_lpm *t,
 					 const u32 *key, u32 len, u64 seed,
 					 u32 kw)
@@ -533,30 +552,34 @@ static __always_inline u32 nbg_lpm_probe(const struct nbg_lpm *t,
 	u32 h = nbg_hash(key, kw, seed) & t->mask;
 	const u32 *s;
 
-	/* an empty slot's length (U32_MAX) matches no prefix length */
 	for (;; h = (h + 1) & t->mask) {
 		s = t->slots + (size_t)h * (kw + 2);
-		if (s[kw] == len && s[0] == key[0] &&
-		    (kw == 1 || (s[1] == key[1] && s[2] == key[2] &&
-				 s[3] == key[3])))
+		if (nbg_slot_is(s, key, len, kw))
 			return s[kw + 1];
 		if (s[kw + 1] == NBG_NONE)
 			return NBG_NONE;
 	}
 }
 
+/* A match returns from inside the probe loop: nothing to test after. */
 static __always_inline u32 nbg_lpm_find_kw(const struct nbg_lpm *t,
 					   const u32 *w, u32 kw)
 {
 	const struct nbg_lpm_len *l = t->lens, *end = l + t->n_lens;
-	u32 key[4], j, node;
+	u32 key[4], j, h;
+	const u32 *s;
 
 	for (; l < end; l++) {
 		for (j = 0; j < kw; j++)
 			key[j] = w[j] & l->mask[j];
-		node = nbg_lpm_probe(t, key, l->len, l->seed, kw);
-		if (node != NBG_NONE)
-			return node;
+		h = nbg_hash(key, kw, l->seed) & t->mask;
+		for (;; h = (h + 1) & t->mask) {
+			s = t->slots + (size_t)h * (kw + 2);
+			if (nbg_slot_is(s, key, l->len, kw))
+				return s[kw + 1];
+			if (s[kw + 1] == NBG_NONE)
+				break;
+		}
 	}
 	return NBG_NONE;
 }
@@ -655,7 +678,7 @@ static noinline bool nbg_lsel_has(const struct nbg_classifier *c, u32 li,
 
 /* Best rank on the interval holding @port (the first starts at 0). */
 static __always_inline u32 nbg_ptab_rank(const struct nbg_classifier *c,
-					 const struct nbg_ptab *pt, u32 port)
+					 const struct nbg_pt *pt, u32 port)
 {
 	u32 h = (port - pt->lo) >> pt->shift, n, half;
 	const struct nbg_iv *base;
@@ -685,7 +708,7 @@ static noinline u32 nbg_sub_rank_other(const struct nbg_classifier *c,
 
 	for (; pt < end; pt++)
 		if (pt->proto == p->proto)
-			return nbg_ptab_rank(c, pt, p->dport);
+			return nbg_ptab_rank(c, &pt->pt, p->dport);
 	return sub->any_rank;
 }
 
@@ -693,17 +716,11 @@ static __always_inline u32 nbg_sub_rank(const struct nbg_classifier *c,
 					const struct nbg_sub *sub,
 					const struct nbg_pkt *p)
 {
-	u32 pi;
-
 	if (p->proto == IPPROTO_TCP)
-		pi = sub->pt[NBG_PT_TCP];
-	else if (p->proto == IPPROTO_UDP)
-		pi = sub->pt[NBG_PT_UDP];
-	else
-		return nbg_sub_rank_other(c, sub, p);
-	if (pi == NBG_NONE)
-		return sub->any_rank;
-	return nbg_ptab_rank(c, &c->ptabs[pi], p->dport);
+		return nbg_ptab_rank(c, &sub->tcp, p->dport);
+	if (p->proto == IPPROTO_UDP)
+		return nbg_ptab_rank(c, &sub->udp, p->dport);
+	return nbg_sub_rank_other(c, sub, p);
 }
 
 /* Subtables of rules with a local selector: rare, kept out of line. */
@@ -738,22 +755,23 @@ static __always_inline u32 nbg_class_rank(const struct nbg_classifier *c,
 	}
 	if (cl->any.min_rank < best)
 		best = min(best, nbg_sub_rank(c, &cl->any, p));
-	if (cl->n_subs && c->subs[cl->subs].min_rank < best)
+	if (cl->subs_min < best)
 		best = nbg_lsel_subs_rank(c, cl, p, best);
 	return best;
 }
 
 /*
  * Most classes cannot beat what is found. Class 0 is empty: its min_rank
- * is NBG_NONE, so it needs no test of its own.
+ * is NBG_NONE, so the test of the index itself is only a shortcut, for
+ * the places where class 0 is the common case (@maybe_empty, a constant).
  */
 static __always_inline u32 nbg_class_best(const struct nbg_classifier *c,
 					  u32 ci, const struct nbg_pkt *p,
-					  u32 best)
+					  u32 best, bool maybe_empty)
 {
 	const struct nbg_class *cl = &c->classes[ci];
 
-	if (cl->min_rank >= best)
+	if ((maybe_empty && !ci) || cl->min_rank >= best)
 		return best;
 	return nbg_class_rank(c, cl, p, best);
 }
@@ -763,6 +781,7 @@ void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 {
 	const struct nbg_node *node;
 	u32 ni, best, dir = p->direction;
+	const struct nbg_rank *rk;
 	const u8 *remote;
 
 	if (unlikely(dir >= __NBG_DIR_MAX))
@@ -782,12 +801,12 @@ void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 		 * and a deny found there spares the larger class. wild_sep
 		 * is the empty class when wildcards were merged.
 		 */
-		best = nbg_class_best(c, node->dcls[dir], p, NBG_NONE);
-		best = nbg_class_best(c, node->cls[dir], p, best);
-		best = nbg_class_best(c, c->wild_sep[dir], p, best);
+		best = nbg_class_best(c, node->dcls[dir], p, NBG_NONE, true);
+		best = nbg_class_best(c, node->cls[dir], p, best, false);
+		best = nbg_class_best(c, c->wild_sep[dir], p, best, true);
 	} else {
 		v->ident_id = 0;
-		best = nbg_class_best(c, c->wild[dir], p, NBG_NONE);
+		best = nbg_class_best(c, c->wild[dir], p, NBG_NONE, false);
 	}
 	if (best == NBG_NONE) {
 		v->action = NBG_ACTION_NONE;
@@ -795,9 +814,10 @@ void nbg_classify(const struct nbg_classifier *c, const struct nbg_pkt *p,
 		v->rule_index = 0;
 		return;
 	}
-	v->action = best < c->n_deny ? NBG_ACTION_DENY : NBG_ACTION_ALLOW;
-	v->rule_id = c->ranks[best].id;
-	v->rule_index = c->ranks[best].index;
+	rk = &c->ranks[best];
+	v->action = rk->action;
+	v->rule_id = rk->id;
+	v->rule_index = rk->index;
 	return;
 bad:
 	memset(v, 0, sizeof(*v));
@@ -1091,13 +1111,13 @@ static int nbg_build_ranks(struct nbg_build *b)
 		k[i].allow = d->rules[i].action != NBG_ACTION_DENY;
 		k[i].id = d->rules[i].id;
 		k[i].index = i;
-		if (!k[i].allow)
-			b->c->n_deny++;
 	}
 	sort(k, n, sizeof(*k), nbg_rkey_cmp, NULL);
 	for (i = 0; i < n; i++) {
 		b->ranks[i].index = k[i].index;
 		b->ranks[i].id = k[i].id;
+		b->ranks[i].action = k[i].allow ? NBG_ACTION_ALLOW :
+						  NBG_ACTION_DENY;
 		b->rank_of[k[i].index] = i;
 	}
 	kvfree(k);
@@ -1585,15 +1605,16 @@ static u32 nbg_dsu_find(u32 *next, u32 i)
 	return i;
 }
 
-static int nbg_build_bkt(struct nbg_build *b, struct nbg_ptab *pt)
+static int nbg_build_bkt(struct nbg_build *b, struct nbg_pt *pt, u32 iv,
+			 u32 n_iv)
 {
-	const struct nbg_iv *s = VEC(b->ivs, struct nbg_iv) + pt->iv;
+	const struct nbg_iv *s = VEC(b->ivs, struct nbg_iv) + iv;
 	u32 h, i = 0, span, *bkt;
 
-	pt->lo = pt->n_iv > 1 ? s[1].start : 0;
-	span = pt->n_iv > 1 ? s[pt->n_iv - 1].start - pt->lo : 0;
+	pt->lo = n_iv > 1 ? s[1].start : 0;
+	span = n_iv > 1 ? s[n_iv - 1].start - pt->lo : 0;
 	for (pt->shift = 0; pt->shift < 16 &&
-	     (span >> pt->shift) + 1 > max(NBG_BKT_MUL * pt->n_iv, 1U);
+	     (span >> pt->shift) + 1 > max(NBG_BKT_MUL * n_iv, 1U);
 	     pt->shift++)
 		;
 	pt->nb = (span >> pt->shift) + 1;
@@ -1601,27 +1622,27 @@ static int nbg_build_bkt(struct nbg_build *b, struct nbg_ptab *pt)
 	if (!bkt)
 		return -ENOMEM;
 	pt->bkt = b->iv_bkt.n - (pt->nb + 1);
-	bkt[0] = pt->iv;
+	bkt[0] = iv;
 	for (h = 1; h < pt->nb; h++) {
-		while (i + 1 < pt->n_iv &&
-		       s[i + 1].start <= pt->lo + (h << pt->shift))
+		while (i + 1 < n_iv && s[i + 1].start <= pt->lo + (h << pt->shift))
 			i++;
-		bkt[h] = pt->iv + i;
+		bkt[h] = iv + i;
 	}
-	bkt[pt->nb] = pt->iv + pt->n_iv - 1;
+	bkt[pt->nb] = iv + n_iv - 1;
 	return 0;
 }
 
 /*
- * Port intervals for rules @cr[0..n) of one protocol, best rank first.
- * Each rule paints the still unpainted elementary intervals it covers; a
- * union-find "next unpainted" pointer makes that near-linear.
+ * Port intervals for rules @cr[0..n) of one protocol, best rank first
+ * (none: one interval of any_rank). Each rule paints the still unpainted
+ * elementary intervals it covers; a union-find "next unpainted" pointer
+ * makes that near-linear.
  */
 static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
-			  u32 n, u32 any_rank, struct nbg_ptab *pt)
+			  u32 n, u32 any_rank, struct nbg_pt *pt)
 {
 	const struct nbg_rule_desc *r;
-	u32 i, j, k, ne, *starts, *paint, *next, lo, end;
+	u32 i, j, k, ne, *starts, *paint, *next, lo, end, first, n_iv;
 	struct nbg_iv *iv;
 
 	/* rules after one covering all ports can never win */
@@ -1683,9 +1704,8 @@ static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
 	for (i = 0; i < ne; i++)
 		paint[i] = min(paint[i], any_rank);
 	/* merge neighbours with the same best rule */
-	pt->proto = cr[0].proto;
-	pt->iv = b->ivs.n;
-	pt->n_iv = 0;
+	first = b->ivs.n;
+	n_iv = 0;
 	for (i = 0; i < ne; i++) {
 		if (i && paint[i] == paint[i - 1])
 			continue;
@@ -1694,15 +1714,16 @@ static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
 			return -ENOMEM;
 		iv->start = starts[i];
 		iv->rank = paint[i];
-		pt->n_iv++;
+		n_iv++;
 	}
-	return nbg_build_bkt(b, pt);
+	return nbg_build_bkt(b, pt, first, n_iv);
 }
 
 /* One subtable: rules @cr[0..n) sharing a local selector. */
 static int nbg_build_sub(struct nbg_build *b, const struct nbg_crule *cr,
 			 u32 n, struct nbg_sub *sub)
 {
+	bool tcp = false, udp = false;
 	struct nbg_ptab *pt;
 	u32 i, j;
 	int ret;
@@ -1710,8 +1731,6 @@ static int nbg_build_sub(struct nbg_build *b, const struct nbg_crule *cr,
 	sub->lsel = cr[0].lsel;
 	sub->min_rank = NBG_NONE;
 	sub->any_rank = NBG_NONE;
-	sub->pt[NBG_PT_TCP] = NBG_NONE;
-	sub->pt[NBG_PT_UDP] = NBG_NONE;
 	sub->ptabs = 0;
 	sub->n_ptabs = 0;
 	/* protocol-any rules sort last; each table needs their best rank */
@@ -1725,20 +1744,34 @@ static int nbg_build_sub(struct nbg_build *b, const struct nbg_crule *cr,
 			;
 		if (cr[i].proto == NBG_ANY_PROTO)
 			continue;
-		/* tcp and udp sort first, so the other tables stay adjacent */
-		if (cr[i].proto == IPPROTO_TCP)
-			sub->pt[NBG_PT_TCP] = b->ptabs.n;
-		else if (cr[i].proto == IPPROTO_UDP)
-			sub->pt[NBG_PT_UDP] = b->ptabs.n;
-		else if (!sub->n_ptabs++)
-			sub->ptabs = b->ptabs.n;
-		pt = nbg_vec_add(&b->ptabs, sizeof(*pt), 1);
-		if (!pt)
-			return -ENOMEM;
-		ret = nbg_build_ptab(b, cr + i, j - i, sub->any_rank, pt);
+		if (cr[i].proto == IPPROTO_TCP) {
+			tcp = true;
+			ret = nbg_build_ptab(b, cr + i, j - i, sub->any_rank,
+					     &sub->tcp);
+		} else if (cr[i].proto == IPPROTO_UDP) {
+			udp = true;
+			ret = nbg_build_ptab(b, cr + i, j - i, sub->any_rank,
+					     &sub->udp);
+		} else {
+			if (!sub->n_ptabs++)
+				sub->ptabs = b->ptabs.n;
+			pt = nbg_vec_add(&b->ptabs, sizeof(*pt), 1);
+			if (!pt)
+				return -ENOMEM;
+			pt->proto = cr[i].proto;
+			ret = nbg_build_ptab(b, cr + i, j - i, sub->any_rank,
+					     &pt->pt);
+		}
 		if (ret)
 			return ret;
 	}
+	if (!tcp) {
+		ret = nbg_build_ptab(b, NULL, 0, sub->any_rank, &sub->tcp);
+		if (ret)
+			return ret;
+	}
+	if (!udp)
+		return nbg_build_ptab(b, NULL, 0, sub->any_rank, &sub->udp);
 	return 0;
 }
 
@@ -1825,6 +1858,7 @@ static int nbg_class_get(struct nbg_build *b, const u32 *key, u32 *out)
 	cl = &VEC(b->classes, struct nbg_class)[ci];
 	memset(cl, 0, sizeof(*cl));
 	cl->min_rank = n ? key[1] : NBG_NONE;
+	cl->subs_min = NBG_NONE;
 	cl->any.min_rank = NBG_NONE;
 	cl->any.lsel = NBG_NONE;
 	cl->any.any_rank = NBG_NONE;
@@ -1871,6 +1905,8 @@ static int nbg_class_get(struct nbg_build *b, const u32 *key, u32 *out)
 	cl = &VEC(b->classes, struct nbg_class)[ci];
 	sort(VEC(b->subs, struct nbg_sub) + cl->subs, cl->n_subs,
 	     sizeof(struct nbg_sub), nbg_sub_cmp, NULL);
+	if (cl->n_subs)
+		cl->subs_min = VEC(b->subs, struct nbg_sub)[cl->subs].min_rank;
 	*out = ci;
 	return 0;
 }
