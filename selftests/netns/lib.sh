@@ -44,7 +44,7 @@ NBG_ROOT=${NBG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # Probe timeouts (ms): a dropped packet costs DROP_MS, so keep it short;
 # TCG is slow, so allowed traffic gets more.
 OK_MS=${OK_MS:-3000}
-DROP_MS=${DROP_MS:-700}
+DROP_MS=${DROP_MS:-500}
 NODES=0
 NBG_NETNS=()
 _checks=0

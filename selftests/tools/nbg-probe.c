@@ -245,8 +245,10 @@ static int cmd_serve(int argc, char **argv)
 	if (fork() != 0)
 		return 0;
 	setsid();
+	/* Let go of the caller's pipes, or $(...) around us never ends. */
 	if (!freopen("/dev/null", "r", stdin) ||
-	    !freopen("/dev/null", "w", stdout))
+	    !freopen("/dev/null", "w", stdout) ||
+	    !freopen("/dev/null", "w", stderr))
 		_exit(EXIT_USAGE);
 
 	for (;;) {

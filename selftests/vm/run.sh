@@ -203,7 +203,7 @@ fi
 # and each test given on the command line at its path relative to the repo.
 cp -r selftests "$R/src/selftests"
 rm -rf "$R/src/selftests/vm"
-for d in examples Documentation/examples; do
+for d in examples Documentation/examples policy/examples; do
 	[[ -d $d ]] && mkdir -p "$R/src/$(dirname "$d")" && cp -r "$d" "$R/src/$d"
 done
 : >"$R/etc/tests"
@@ -254,7 +254,7 @@ set -e
 
 cp "$LOG" "$OUT/console.log" 2>/dev/null || true
 LOG=$OUT/console.log
-summary=$(grep -a -E "$SUMMARY_RE" "$LOG" | tail -n1)
+summary=$(grep -a -E "$SUMMARY_RE" "$LOG" | tail -n1 || true)
 reason=
 if ((qrc == 124 || qrc == 137)); then
 	reason="VM timed out after ${VM_TIMEOUT}s (hung?)"
