@@ -460,12 +460,21 @@ struct nbg_ptab {
 
 /*
  * A port interval: where it starts and the best rank on it, side by side
- * so the search's last probe has already loaded the answer.
+ * so the search's last probe has already loaded the answer. Each table's
+ * intervals end with a sentinel starting past every port, so the final
+ * steps of a search scan forward without a bound.
  */
 struct nbg_iv {
 	u32 start;
 	u32 rank;
 };
+
+#define NBG_IV_END	0x10000U
+
+/* Binary search down to this many intervals, then a scan (cheaper). */
+#ifndef NBG_SCAN_MAX
+#define NBG_SCAN_MAX	4
+#endif
 
 /*
  * Every table has a bucket index over the ports from where its second
@@ -690,11 +699,13 @@ static __always_inline u32 nbg_ptab_rank(const struct nbg_classifier *c,
 	base = c->ivs + b[0];
 	n = b[1] - b[0] + 1;
 
-	while (n > 1) {
+	while (n > NBG_SCAN_MAX) {
 		half = n / 2;
 		base = base[half].start <= port ? base + half : base;
 		n -= half;
 	}
+	while (base[1].start <= port)
+		base++;
 	return base->rank;
 }
 
@@ -1716,6 +1727,11 @@ static int nbg_build_ptab(struct nbg_build *b, const struct nbg_crule *cr,
 		iv->rank = paint[i];
 		n_iv++;
 	}
+	iv = nbg_vec_add(&b->ivs, sizeof(*iv), 1);
+	if (!iv)
+		return -ENOMEM;
+	iv->start = NBG_IV_END;
+	iv->rank = NBG_NONE;
 	return nbg_build_bkt(b, pt, first, n_iv);
 }
 

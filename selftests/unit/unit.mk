@@ -17,7 +17,7 @@ UNIT_TESTS := $(B)/classifier_test $(B)/classifier_diff \
 	$(B)/classifier_diff_generic $(B)/fuzz_classifier
 # The classifier with every size threshold at its extreme, so that the
 # differential test also covers the table paths small rulesets never reach.
-GENERIC_FLAGS := -DNBG_TINY_MAX=0 -DNBG_BKT_MUL=0 '-DNBG_WILD_MERGE_MAX(n)=0'
+GENERIC_FLAGS := -DNBG_TINY_MAX=0 -DNBG_BKT_MUL=0 -DNBG_SCAN_MAX=1 '-DNBG_WILD_MERGE_MAX(n)=0'
 
 $(B)/unit/classifier.o: kmod/classifier.c kmod/classifier.h lib/kshim.h
 	@mkdir -p $(dir $@)
