@@ -37,6 +37,10 @@ typedef int32_t s32;
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
+/*
+ * glibc's <sys/cdefs.h> (pulled in by the headers above) defines
+ * __always_inline, and so may <linux/stddef.h>; keep theirs.
+ */
 #ifndef __always_inline
 #define __always_inline	inline __attribute__((__always_inline__))
 #endif
@@ -83,12 +87,15 @@ static inline void *kvzalloc(size_t size, gfp_t flags)
 	return nbg_kshim_fail() ? NULL : calloc(1, size ? size : 1);
 }
 
+/* No product in a condition: -Wint-in-bool-context stays quiet. */
 static inline void *kvmalloc_array(size_t n, size_t size, gfp_t flags)
 {
+	size_t bytes;
+
 	(void)flags;
-	if ((size && n > SIZE_MAX / size) || nbg_kshim_fail())
+	if (__builtin_mul_overflow(n, size, &bytes) || nbg_kshim_fail())
 		return NULL;
-	return malloc(n && size ? n * size : 1);
+	return malloc(bytes ? bytes : 1);
 }
 
 static inline void *kvcalloc(size_t n, size_t size, gfp_t flags)
