@@ -355,14 +355,20 @@ out:
  *     is a list scanned in rank order (first match wins). Otherwise it is
  *     a subtable for its local-any rules plus one per distinct local
  *     selector (rare, out of line, sorted by best rank so the scan stops
- *     early). A subtable holds the best rank of its protocol-any rules
- *     and, per protocol, sorted disjoint port intervals with the best rank
- *     on each (one interval for portless protocols), found by binary
- *     search, narrowed first by the port's high byte in large tables.
+ *     early). A subtable holds, per protocol, sorted disjoint port
+ *     intervals with the best rank on each, its protocol-any rules folded
+ *     in (one interval for portless protocols). The tcp and udp tables
+ *     sit in the subtable and always exist, so the common packet follows
+ *     no index to reach them; other protocols' tables are scanned. A
+ *     table is entered through a bucket index over its own port span
+ *     (about one bucket per interval), then searched: binary steps while
+ *     more than NBG_SCAN_MAX intervals remain, then a forward scan.
  *
  * Build cost is O(total selector items x log) plus one class compile per
  * distinct rule set; classify cost is O(distinct prefix lengths) hash
- * probes plus O(log rules of one class).
+ * probes plus O(log rules of one class). Under callgrind a lookup costs
+ * 120-140 instructions with 10 to 100,000 rules over 10,000 identities
+ * (selftests/bench/classifier.sh).
  *
  * Nothing here allocates, locks or sleeps; the structure is read-only
  * after nbg_classifier_build() and does not point into the description.
@@ -2091,10 +2097,26 @@ static int nbg_build_classes(struct nbg_build *b)
 
 /* ---- putting it together ---- */
 
-static const void *nbg_take(struct nbg_classifier *c, struct nbg_vec *v)
+/*
+ * Hand a vector over to the classifier. Vectors grow by doubling, so one
+ * with much spare room is copied to its exact size; if that copy cannot
+ * be had, the vector is kept as it is (only memory is at stake).
+ */
+static const void *nbg_take(struct nbg_classifier *c, struct nbg_vec *v,
+			    size_t elsz)
 {
-	void *p = v->p;
+	size_t need = (size_t)v->n * elsz;
+	void *p = v->p, *np;
 
+	if (p && v->capb - need > v->capb / 8) {
+		np = kvmalloc(max(need, (size_t)1), NBG_GFP);
+		if (np) {
+			memcpy(np, p, need);
+			kvfree(p);
+			p = np;
+			v->capb = need;
+		}
+	}
 	c->mem += v->capb;
 	v->p = NULL;
 	return p;
@@ -2158,17 +2180,17 @@ struct nbg_classifier *nbg_classifier_build(const struct nbg_ruleset_desc *d,
 		*err = "out of memory";
 		return NULL;
 	}
-	c->nodes = nbg_take(c, &b.nodes);
-	c->idents = nbg_take(c, &b.idents);
-	c->u32s = nbg_take(c, &b.u32s);
-	c->pfx = nbg_take(c, &b.pfx);
-	c->lsels = nbg_take(c, &b.lsels);
-	c->classes = nbg_take(c, &b.classes);
-	c->subs = nbg_take(c, &b.subs);
-	c->tiny = nbg_take(c, &b.tiny);
-	c->ptabs = nbg_take(c, &b.ptabs);
-	c->ivs = nbg_take(c, &b.ivs);
-	c->iv_bkt = nbg_take(c, &b.iv_bkt);
+	c->nodes = nbg_take(c, &b.nodes, sizeof(*c->nodes));
+	c->idents = nbg_take(c, &b.idents, sizeof(*c->idents));
+	c->u32s = nbg_take(c, &b.u32s, sizeof(*c->u32s));
+	c->pfx = nbg_take(c, &b.pfx, sizeof(*c->pfx));
+	c->lsels = nbg_take(c, &b.lsels, sizeof(*c->lsels));
+	c->classes = nbg_take(c, &b.classes, sizeof(*c->classes));
+	c->subs = nbg_take(c, &b.subs, sizeof(*c->subs));
+	c->tiny = nbg_take(c, &b.tiny, sizeof(*c->tiny));
+	c->ptabs = nbg_take(c, &b.ptabs, sizeof(*c->ptabs));
+	c->ivs = nbg_take(c, &b.ivs, sizeof(*c->ivs));
+	c->iv_bkt = nbg_take(c, &b.iv_bkt, sizeof(*c->iv_bkt));
 	c->ranks = b.ranks;
 	c->mem += (size_t)max(d->n_rules, 1U) * sizeof(*b.ranks);
 	b.ranks = NULL;

@@ -4,7 +4,7 @@
 # Classifier benchmark: build time, memory and ns per lookup natively, then
 # instructions per lookup (Ir inside nbg_classify, under callgrind) for
 # hits, misses and denies at 10 .. 100,000 rules over 10,000 identities.
-# Target: <= 150 instructions per lookup at 100,000 rules.
+# Target: <= 150 instructions per lookup for every kind at every size.
 #
 #   selftests/bench/classifier.sh [SIZES]     SIZES like 10,1000 (default all)
 set -e
@@ -40,15 +40,13 @@ for n in ${sizes//,/ }; do
 		ir=$(awk '/^totals:/ { print $2; exit }' "$out")
 		per=$(( (ir + count / 2) / count ))
 		row+=$(printf ' %9s' "$per")
-		[[ $n == 100000 && $per -gt $worst ]] && worst=$per
+		(( per > worst )) && worst=$per
 		(( per > 0 )) || { echo "callgrind counted nothing for $n $kind" >&2; exit 1; }
 	done
 	echo "$row"
 done
-if [[ ,$sizes, == *,100000,* ]]; then
-	if (( worst <= target )); then
-		echo "# 100,000 rules: worst $worst instructions per lookup (target <= $target): met"
-	else
-		echo "# 100,000 rules: worst $worst instructions per lookup (target <= $target): NOT met"
-	fi
+if (( worst <= target )); then
+	echo "# worst $worst instructions per lookup (target <= $target): met"
+else
+	echo "# worst $worst instructions per lookup (target <= $target): NOT met"
 fi
