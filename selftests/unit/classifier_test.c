@@ -463,6 +463,92 @@ static bool run_good_edge(void)
 	return !ret;
 }
 
+/*
+ * Large port tables: ranges clustered in one corner and spread over the
+ * rest, allow and deny, overlapping, so that tables get many buckets and
+ * buckets several intervals. Every port of tcp and udp must get the rule
+ * a direct computation finds (denies first, then the smallest id).
+ */
+#define PT_RULES	300
+
+static u32 pt_expect(const struct nbg_ruleset_desc *d, u8 proto, u32 port)
+{
+	u32 i, best = 0;
+	bool best_deny = false;
+
+	for (i = 0; i < d->n_rules; i++) {
+		const struct nbg_rule_desc *r = &d->rules[i];
+		bool deny = r->action == NBG_ACTION_DENY;
+
+		if (r->proto != proto || port < r->ports[0].lo ||
+		    port > r->ports[0].hi)
+			continue;
+		if (!best || (deny && !best_deny) ||
+		    (deny == best_deny && r->id < best)) {
+			best = r->id;
+			best_deny = deny;
+		}
+	}
+	return best;
+}
+
+static bool run_port_tables(void)
+{
+	struct nbg_ruleset_desc d = { 0 };
+	struct nbg_classifier *c;
+	struct nbg_rule_desc *r;
+	const char *err = NULL;
+	struct nbg_verdict v;
+	struct nbg_pkt p;
+	u32 i, lo, hi, port, want, bad = 0;
+	u8 proto;
+
+	for (i = 0; i < PT_RULES; i++) {
+		if (i % 3 == 0) {		/* clustered single ports */
+			lo = 1000 + (i * 7) % 200;
+			hi = lo;
+		} else if (i % 3 == 1) {	/* spread, short ranges */
+			lo = (i * 40503u) % 65536;
+			hi = min(lo + i % 50, 65535U);
+		} else {			/* a few wide ones */
+			lo = (i * 2654435761u) % 65536;
+			hi = min(lo + (i % 7) * 3000, 65535U);
+		}
+		r = tl_add_rule(&d, 1 + (i * 37) % 1000,
+				i % 11 == 0 ? NBG_ACTION_DENY :
+					      NBG_ACTION_ALLOW, NBG_DIR_IN);
+		r->proto_any = false;
+		r->proto = i % 4 == 3 ? IPPROTO_UDP : IPPROTO_TCP;
+		tl_rule_add_ports(r, lo, hi);
+	}
+	if (nbg_desc_validate(&d, &err)) {
+		ktap_diag("validate: %s", err);
+		tl_desc_free(&d);
+		return false;
+	}
+	c = nbg_classifier_build(&d, &err);
+	if (!c) {
+		ktap_diag("build: %s", err);
+		tl_desc_free(&d);
+		return false;
+	}
+	tl_pkt(&p, "in tcp 100.64.1.9 10.9.0.1 0");
+	for (proto = 0; proto < 2; proto++) {
+		p.proto = proto ? IPPROTO_UDP : IPPROTO_TCP;
+		for (port = 0; port <= 65535; port++) {
+			p.dport = port;
+			nbg_classify(c, &p, &v);
+			want = pt_expect(&d, p.proto, port);
+			if (v.rule_id != want && bad++ < 5)
+				ktap_diag("proto %u port %u: rule %u, want %u",
+					  p.proto, port, v.rule_id, want);
+		}
+	}
+	nbg_classifier_free(c);
+	tl_desc_free(&d);
+	return !bad;
+}
+
 extern unsigned long nbg_kshim_fail_at;
 
 /*
@@ -517,7 +603,7 @@ static bool run_alloc_failures(void)
 
 int main(void)
 {
-	unsigned int i, n = ARRAY_SIZE(cases) + ARRAY_SIZE(bads) + 2;
+	unsigned int i, n = ARRAY_SIZE(cases) + ARRAY_SIZE(bads) + 3;
 
 	ktap_plan(n);
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
@@ -527,5 +613,6 @@ int main(void)
 			    bads[i].name);
 	ktap_result(run_good_edge(), "validate accepts nested and undeclared");
 	ktap_result(run_alloc_failures(), "every allocation failure is clean");
+	ktap_result(run_port_tables(), "large port tables agree on every port");
 	return ktap_finish();
 }
