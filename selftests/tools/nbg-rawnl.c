@@ -5,7 +5,7 @@
  * kernel's extack message. Used by the VM tests to check that the module
  * rejects bad input with a clear message and changes nothing.
  *
- * Usage: nbg-rawnl CASE...     (or "all")
+ * Usage: nbg-rawnl CASE...     (or "all": every case but txn)
  *
  *   badattr      attributes of the wrong length or out of range:
  *                DEFAULT_IN as u32; DEFAULT_IN = 7; an unknown top-level
@@ -24,6 +24,14 @@
  *                rejected by TXN_ADD or at the latest by TXN_COMMIT.
  *   truncated    hand-built messages whose last attribute claims more
  *                bytes than the message holds (top level and nested).
+ *   txn          transaction ownership and lifetime, with a second socket:
+ *                another socket adding to, committing or aborting a
+ *                transaction it did not begin (EPERM); a commit whose base
+ *                generation is stale, implicit and explicit (ESTALE); a
+ *                fifth open transaction (EBUSY); closing the owning socket
+ *                aborts its transactions (their slots free); a commit that
+ *                fails validation (unknown identity) frees the transaction.
+ *                Starts by loading a small ruleset of its own.
  *
  * For every request the tool also checks that the running generation did
  * not change. Output: one line per request,
@@ -372,15 +380,167 @@ static void case_truncated(void)
 	report("truncated", "nested-attribute", snap(nbg_nl_send_raw(nl, &b, b.h.nlmsg_len)), gen);
 }
 
+/* ---- txn ---- */
+
+static int snap_on(struct nbg_nl *n, int err)
+{
+	snprintf(ext, sizeof(ext), "%s", nbg_nl_extack(n));
+	return err;
+}
+
+/* A step that must succeed; anything else is a setup failure. */
+static void must(const char *what, int err, struct nbg_nl *n)
+{
+	if (err) {
+		printf("txn/%s: FAIL: %d (%s): %s\n", what, err, strerror(-err),
+		       nbg_nl_extack(n));
+		failures++;
+		fflush(stdout);
+		return;
+	}
+	printf("txn/%s: ok\n", what);
+	fflush(stdout);
+}
+
+static u32 rule_count(void)
+{
+	struct nbg_status st;
+
+	if (nbg_nl_get_status(nl, &st))
+		exit(2);
+	return st.n_rules;
+}
+
+/* A ruleset of one identity and @n_rules allow rules on it (ids 1..n). */
+static void small_ruleset(struct nbg_ruleset_desc *d, u32 n_rules, u32 ref)
+{
+	static struct nbg_ident_desc id;
+	static struct nbg_rule_desc r[8];
+	static u32 ident_ref[8];
+	u32 k;
+
+	memset(&id, 0, sizeof(id));
+	id.id = 1;
+	snprintf(id.name, sizeof(id.name), "txnpeer");
+	memset(r, 0, sizeof(r));
+	for (k = 0; k < n_rules && k < 8; k++) {
+		ident_ref[k] = ref;
+		r[k].id = k + 1;
+		r[k].action = NBG_ACTION_ALLOW;
+		r[k].direction = NBG_DIR_IN;
+		r[k].proto_any = true;
+		r[k].src.n_idents = 1;
+		r[k].src.idents = &ident_ref[k];
+		r[k].dst.any = true;
+	}
+	d->n_idents = 1;
+	d->idents = &id;
+	d->n_rules = n_rules;
+	d->rules = r;
+}
+
+static void case_txn(void)
+{
+	struct nbg_ruleset_desc d;
+	struct nbg_nl *nl2, *nl3;
+	u32 t, t2, busy[NBG_MAX_TXNS], k;
+	u64 g, stale;
+
+	if (nbg_nl_open(&nl2) || nbg_nl_open(&nl3)) {
+		fprintf(stderr, "nbg-rawnl: cannot open more sockets\n");
+		exit(2);
+	}
+	small_ruleset(&d, 2, 1);
+	must("load-base", nbg_nl_load(nl, &d, NULL, NULL), nl);
+	g = generation();
+
+	/* Only the socket that began a transaction may use it. */
+	must("begin", nbg_nl_txn_begin(nl, NULL, &t, NULL), nl);
+	report("txn", "add-from-other-socket",
+	       snap_on(nl2, nbg_nl_txn_add(nl2, t, d.idents, 1, NULL, 0)), g);
+	report("txn", "commit-from-other-socket",
+	       snap_on(nl2, nbg_nl_txn_commit(nl2, t, NULL)), g);
+	report("txn", "abort-from-other-socket",
+	       snap_on(nl2, nbg_nl_txn_abort(nl2, t)), g);
+	/* ... and it is still intact for its owner. */
+	must("owner-add-after-intruders", nbg_nl_txn_add(nl, t, d.idents, 1,
+							 d.rules, 1), nl);
+
+	/* Stale base: another writer commits first. */
+	small_ruleset(&d, 3, 1);
+	must("other-writer-commits", nbg_nl_load(nl2, &d, NULL, NULL), nl2);
+	g = generation();
+	report("txn", "commit-stale-implicit",
+	       snap(nbg_nl_txn_commit(nl, t, NULL)), g);
+	if (rule_count() != 3) {
+		printf("txn/commit-stale-implicit: FAIL: running ruleset has %u rules, not 3\n",
+		       rule_count());
+		failures++;
+	}
+	report("txn", "stale-txn-is-gone", snap(nbg_nl_txn_abort(nl, t)), g);
+
+	stale = g - 1;
+	must("begin-explicit-old-generation",
+	     nbg_nl_txn_begin(nl, &stale, &t, NULL), nl);
+	small_ruleset(&d, 1, 1);
+	must("add", nbg_nl_txn_add(nl, t, d.idents, 1, d.rules, 1), nl);
+	report("txn", "commit-stale-explicit",
+	       snap(nbg_nl_txn_commit(nl, t, NULL)), g);
+	if (rule_count() != 3) {
+		printf("txn/commit-stale-explicit: FAIL: running ruleset has %u rules, not 3\n",
+		       rule_count());
+		failures++;
+	}
+
+	/* At most NBG_MAX_TXNS open transactions per namespace. */
+	for (k = 0; k < NBG_MAX_TXNS; k++)
+		must("begin-on-second-socket",
+		     nbg_nl_txn_begin(nl2, NULL, &busy[k], NULL), nl2);
+	report("txn", "fifth-transaction", snap(nbg_nl_txn_begin(nl, NULL, &t, NULL)), g);
+
+	/* Closing the owner aborts its transactions and frees the slots. */
+	nbg_nl_close(nl2);
+	for (k = 0; k < NBG_MAX_TXNS; k++)
+		must("begin-after-owner-closed",
+		     nbg_nl_txn_begin(nl3, NULL, &busy[k], NULL), nl3);
+	for (k = 0; k < NBG_MAX_TXNS; k++)
+		must("abort", nbg_nl_txn_abort(nl3, busy[k]), nl3);
+
+	/* A commit that fails validation frees the transaction. */
+	must("begin", nbg_nl_txn_begin(nl, NULL, &t, NULL), nl);
+	small_ruleset(&d, 1, 999);
+	must("add-rule-with-unknown-identity",
+	     nbg_nl_txn_add(nl, t, d.idents, 1, d.rules, 1), nl);
+	report("txn", "commit-unknown-identity",
+	       snap(nbg_nl_txn_commit(nl, t, NULL)), g);
+	report("txn", "failed-txn-is-gone", snap(nbg_nl_txn_abort(nl, t)), g);
+	if (rule_count() != 3) {
+		printf("txn/commit-unknown-identity: FAIL: running ruleset has %u rules, not 3\n",
+		       rule_count());
+		failures++;
+	}
+	for (k = 0; k < NBG_MAX_TXNS; k++)
+		must("slot-free-after-failed-commit",
+		     nbg_nl_txn_begin(nl3, NULL, &busy[k], NULL), nl3);
+	report("txn", "fifth-transaction-again",
+	       snap(nbg_nl_txn_begin(nl, NULL, &t2, NULL)), g);
+	nbg_nl_close(nl3);
+	must("begin-after-close", nbg_nl_txn_begin(nl, NULL, &t, NULL), nl);
+	must("abort", nbg_nl_txn_abort(nl, t), nl);
+	fflush(stdout);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
+	bool in_all;	/* "all" = the cases that leave the ruleset alone */
 } cases[] = {
-	{ "badattr", case_badattr },
-	{ "oversize", case_oversize },
-	{ "unknown-txn", case_unknown_txn },
-	{ "huge", case_huge },
-	{ "truncated", case_truncated },
+	{ "badattr", case_badattr, true },
+	{ "oversize", case_oversize, true },
+	{ "unknown-txn", case_unknown_txn, true },
+	{ "huge", case_huge, true },
+	{ "truncated", case_truncated, true },
+	{ "txn", case_txn, false },
 };
 
 int main(int argc, char **argv)
@@ -405,7 +565,8 @@ int main(int argc, char **argv)
 		bool found = false;
 
 		for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-			if (!strcmp(argv[i], "all") || !strcmp(argv[i], cases[k].name)) {
+			if ((!strcmp(argv[i], "all") && cases[k].in_all) ||
+			    !strcmp(argv[i], cases[k].name)) {
 				cases[k].fn();
 				found = true;
 			}
