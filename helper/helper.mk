@@ -30,3 +30,11 @@ $(B)/nbh-mkmap: helper/mkmap.c $(NBPROTO_LIB)
 	$(CC) $(CFLAGS) -o $@ $< $(NBPROTO_LIBS)
 
 BINS += $(B)/nbh-mkmap
+
+# Host test of the config parser, keys and address helpers (KTAP).
+$(B)/test_helper: selftests/helper/test_helper.c $(B)/helper/config.o \
+		$(B)/helper/keys.o $(B)/helper/log.o $(B)/helper/types.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lyaml -lcrypto
+
+HOST_TESTS += $(B)/test_helper
