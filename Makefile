@@ -53,10 +53,11 @@ deps:
 deps-if-needed:
 	@scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
 
+# Build checks, host tests and VM tests, with one total at the end.
 check: deps-if-needed
 	$(MAKE) all
-	$(MAKE) check-host
-	$(MAKE) check-vm
+	$(MAKE) $(HOST_TESTS)
+	NBG_KVER=$(KVER) selftests/check.sh "$(KVER)" "$(KDIR)" "$(HOST_TESTS)" "$(VM_TESTS)"
 
 check-host: $(HOST_TESTS)
 	selftests/run-host.sh $(HOST_TESTS)
