@@ -31,6 +31,8 @@ VM_TESTS += \
 	selftests/netns/counters_events.sh \
 	selftests/netns/devices.sh \
 	selftests/netns/big_ruleset.sh \
+	selftests/netns/leaks.sh \
+	selftests/netns/kmod_txn.sh \
 	selftests/netns/unload.sh
 
 # The VM boots the kernel the module was built for.
