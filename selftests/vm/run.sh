@@ -152,13 +152,16 @@ echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/false" >>"$R/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$R/etc/hosts"
 
-# The project's programs: every executable in build/ (outside build/vm).
+# The project's programs: every executable in build/ (not build/vm, not the
+# sanitizer builds in build/asan), shallowest first: the first of a name wins.
 nbins=0
-while IFS= read -r -d '' f; do
+while IFS= read -r f; do
 	dst=/usr/local/bin/$(basename "$f")
+	[[ -e $R$dst ]] && continue
 	if is_elf "$f"; then put_elf "$f" "$dst"; else put "$f" "$dst"; fi
 	nbins=$((nbins + 1))
-done < <(find build -path build/vm -prune -o -path build/bench -prune -o -type f -perm -u+x -print0 2>/dev/null)
+done < <(find build \( -path build/vm -o -path build/asan \) -prune -o \
+	-type f -perm -u+x -printf '%d %p\n' 2>/dev/null | sort -n | cut -d' ' -f2-)
 
 # Kernel modules: what the tests need loaded at boot, in dependency order,
 # plus what nbguard.ko depends on. Other modules are copied for on-demand
