@@ -16,6 +16,8 @@
 #                        /boot/vmlinuz-*-cloud-amd64 matching the headers)
 #   NBG_TEST_TIMEOUT     seconds per test inside the VM (default 240)
 #   NBG_VM_TIMEOUT       seconds for the whole VM (default: derived)
+#   NBG_VM_IDLE          seconds of console silence that mean a hang
+#                        (default: the test timeout + 60)
 #   NBG_VM_MEM           memory in MiB (default 2048)
 #   NBG_VM_APPEND        extra kernel command line (e.g. slub_debug=FZ)
 #   NBG_NO_MODULE=1      boot without nbguard.ko (harness development)
@@ -249,17 +251,38 @@ fi
 
 LOG=$WORK/console.log
 SUMMARY_RE='^[0-9]+ passed, [0-9]+ failed$'
+# A hung kernel prints nothing: each test prints within its own timeout
+# (the VM's watchdog ends it), so IDLE seconds of silence mean the VM hangs.
+IDLE=${NBG_VM_IDLE:-$((TEST_TIMEOUT + 60))}
+: >"$LOG"
+(
+	while sleep 5; do
+		[[ -e $WORK/qemu.pid ]] || continue
+		pid=$(cat "$WORK/qemu.pid" 2>/dev/null) || exit 0
+		kill -0 "$pid" 2>/dev/null || exit 0
+		if (( $(date +%s) - $(stat -c %Y "$LOG") > IDLE )); then
+			touch "$WORK/idle"
+			kill "$pid"
+			exit 0
+		fi
+	done
+) &
+idle_watch=$!
 set +e
-timeout -k 10 "$VM_TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 |
+timeout -k 10 "$VM_TIMEOUT" "${QEMU[@]}" -pidfile "$WORK/qemu.pid" </dev/null 2>&1 |
 	sed -u 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g; s/\r//g' | tee "$LOG" | grep -a --line-buffered -v -E "$SUMMARY_RE"
 qrc=${PIPESTATUS[0]}
 set -e
+kill "$idle_watch" 2>/dev/null || true
+wait "$idle_watch" 2>/dev/null || true
 
 cp "$LOG" "$OUT/console.log" 2>/dev/null || true
 LOG=$OUT/console.log
 summary=$(grep -a -E "$SUMMARY_RE" "$LOG" | tail -n1 || true)
 reason=
-if ((qrc == 124 || qrc == 137)); then
+if [[ -e $WORK/idle ]]; then
+	reason="VM printed nothing for ${IDLE}s (hung?)"
+elif ((qrc == 124 || qrc == 137)); then
 	reason="VM timed out after ${VM_TIMEOUT}s (hung?)"
 elif grep -a -q -E 'Kernel panic|end Kernel panic' "$LOG"; then
 	reason="kernel panic (see $LOG)"
