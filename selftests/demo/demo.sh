@@ -20,23 +20,65 @@ say() { printf '\n=== %s\n' "$*"; }
 say "nbguard demo: policy $POLICY"
 grep -E '^#' "$POLICY" | sed 's/^# \{0,1\}/    /'
 
-cp_underlay mgmt "${NODES[@]}"
-MGMT_NODE=mgmt
-say "control server: nbmgmt init"
-nbmgmt init --dir "$MGMT_DIR" --hostname nbmgmt.test --hostname "${CP_ADDR[mgmt]}" | sed 's/^/    /'
-KEY=$(setup_key --reusable --expires 3600)
-echo "    setup key for this demo: $KEY"
-mgmt_start "$POLICY"
+declare -A OV
+WGIF=nbg0
 
-say "nodes enroll and come up (nbhelper)"
-# One after the other: the registry hands out 100.64.0.1, .2, ... in
-# enrollment order, and the example file names alice .0.1 and bob .0.2.
-for n in "${NODES[@]}"; do
-	helper_config "$n" "$KEY"
-	helper_start "$n"
-	wait_connected "$n" 40 >/dev/null
-done
-nbmgmt peers list --dir "$MGMT_DIR" | cut -c1-60,105- | sed 's/^/    /'
+# The whole control plane: nbmgmt, enrollment, nbhelper on every node.
+control_plane_up() {
+	cp_underlay mgmt "${NODES[@]}"
+	MGMT_NODE=mgmt
+	say "control server: nbmgmt init"
+	nbmgmt init --dir "$MGMT_DIR" --hostname nbmgmt.test --hostname "${CP_ADDR[mgmt]}" | sed 's/^/    /'
+	KEY=$(setup_key --reusable --expires 3600)
+	echo "    setup key for this demo: $KEY"
+	mgmt_start "$POLICY"
+
+	say "nodes enroll and come up (nbhelper)"
+	# One after the other: the registry hands out 100.64.0.1, .2, ... in
+	# enrollment order, and the example file names alice .0.1 and bob .0.2.
+	for n in "${NODES[@]}"; do
+		helper_config "$n" "$KEY"
+		helper_start "$n"
+		wait_connected "$n" 40 >/dev/null
+	done
+	nbmgmt peers list --dir "$MGMT_DIR" | cut -c1-60,105- | sed 's/^/    /'
+	for n in "${NODES[@]}"; do OV[$n]=$(ov4 "$n"); done
+}
+
+# Without nbmgmt/nbhelper (not built yet, or NBG_DEMO_STANDALONE=1): the
+# same nodes with WireGuard configured by hand and the policy compiled and
+# loaded per node with `nbctl policy load --as NODE`.
+standalone_up() {
+	local n m
+	declare -A PUB
+	say "standalone: WireGuard by hand, policy loaded with nbctl policy load --as NODE"
+	cp_underlay "${NODES[@]}"
+	for n in "${NODES[@]}"; do
+		# the node's first address in the policy file
+		OV[$n]=$(awk -v n="$n" '$0 ~ "name: "n"$" { f = 1 } f && /addresses:/ { gsub(/[][,"]/, " "); print $2; exit }' "$POLICY")
+		(umask 077; wg genkey >"$CP/$n/key")
+		PUB[$n]=$(wg pubkey <"$CP/$n/key")
+		ns "$n" ip link add "$WGIF" type wireguard
+		ns "$n" wg set "$WGIF" listen-port 51820 private-key "$CP/$n/key"
+		ns "$n" ip addr add "${OV[$n]}/16" dev "$WGIF"
+		ns "$n" ip link set "$WGIF" up
+	done
+	for n in "${NODES[@]}"; do
+		for m in "${NODES[@]}"; do
+			[[ $n == "$m" ]] && continue
+			ns "$n" wg set "$WGIF" peer "${PUB[$m]}" endpoint "${CP_ADDR[$m]}:51820" \
+				allowed-ips "${OV[$m]}/32" persistent-keepalive 5
+		done
+		ns "$n" nbctl dev add "$WGIF"
+		ns "$n" nbctl policy load "$POLICY" --as "$n" | sed "s/^/    $n: /"
+	done
+}
+
+if [[ -z $NBG_DEMO_STANDALONE ]] && command -v nbmgmt >/dev/null && command -v nbhelper >/dev/null; then
+	control_plane_up
+else
+	standalone_up
+fi
 
 # Servers on every node; the tunnels: a handshake with every peer.
 for n in "${NODES[@]}"; do
@@ -45,14 +87,15 @@ done
 tunnels_up() {
 	local n
 	for n in "${NODES[@]}"; do
-		ns "$n" wg show nbg0 latest-handshakes | awk '$2 == 0 { bad = 1 } END { exit bad }' || return 1
+		ns "$n" wg show "$WGIF" latest-handshakes | awk '$2 == 0 { bad = 1 } END { exit bad }' || return 1
 	done
 }
 wait_until 30 tunnels_up || echo "    (some tunnels have no handshake yet)"
 echo "    all nodes up $(ms_since "$T0") ms after boot of the demo"
 for n in "${NODES[@]}"; do
-	printf '    %-6s %-15s peers: %s\n' "$n" "$(ov4 "$n")" \
-		"$(awk '$1 == "peer" { printf "%s ", $2 }' "$CP/$n/state/status")"
+	printf '    %-6s %-15s peers: %s\n' "$n" "${OV[$n]}" \
+		"$(ns "$n" wg show "$WGIF" allowed-ips | while read -r _ a _; do
+			for m in "${NODES[@]}"; do [[ ${a%/32} == "${OV[$m]}" ]] && printf '%s ' "$m"; done; done)"
 done
 
 # The matrix: FROM TO PROTO PORT
@@ -73,9 +116,9 @@ for m in "${MATRIX[@]}"; do
 	(
 		rc=0
 		if [[ $proto == icmp ]]; then
-			ns "$src" ping -c 1 -W $((DROP_MS / 1000 + 1)) "$(ov4 "$dst")" >/dev/null 2>&1 || rc=1
+			ns "$src" ping -c 1 -W $((DROP_MS / 1000 + 1)) "${OV[$dst]}" >/dev/null 2>&1 || rc=1
 		else
-			ns "$src" nbg-probe "$proto" "$(ov4 "$dst")" "$port" -t "$DROP_MS" >/dev/null 2>&1 || rc=$?
+			ns "$src" nbg-probe "$proto" "${OV[$dst]}" "$port" -t "$DROP_MS" >/dev/null 2>&1 || rc=$?
 		fi
 		echo "$rc" >"$R/$i"
 	) &
@@ -85,10 +128,9 @@ done
 wait "${pids[@]}"	# not a bare wait: the daemons are our children too
 
 say "access matrix: measured vs. kernel rule vs. policy"
-declare -A OV PEERS
+declare -A PEERS
 for n in "${NODES[@]}"; do
-	OV[$n]=$(ov4 "$n")
-	PEERS[$n]=$(ns "$n" wg show nbg0 allowed-ips)
+	PEERS[$n]=$(ns "$n" wg show "$WGIF" allowed-ips)
 done
 # row I: one line of the table plus "ok"/"MISMATCH" (run in parallel:
 # under TCG every process start counts)
@@ -136,13 +178,15 @@ for ((i = 0; i < ${#MATRIX[@]}; i++)); do
 done
 echo "    $agree of ${#MATRIX[@]} flows behave as the policy says"
 
-say "web1's kernel ruleset, as nbhelper committed it (nbctl rules dump)"
+say "web1's kernel ruleset (nbctl rules dump)"
 ns web1 nbctl rules dump | sed 's/^/    /'
 for n in db1 web1; do
 	say "nbctl stats on $n (nonzero counters)"
 	ns "$n" nbctl stats --nonzero | sed 's/^/    /'
 done
-say "nbctl status on alice"
-ns alice nbctl status --state-dir "$CP/alice/state" | sed 's/^/    /'
+if [[ -f $CP/alice/state/status ]]; then
+	say "nbctl status on alice"
+	ns alice nbctl status --state-dir "$CP/alice/state" | sed 's/^/    /'
+fi
 say "demo finished in $(( $(ms_since "$T0") / 1000 )) s"
 ((disagree == 0))
