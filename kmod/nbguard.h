@@ -81,6 +81,10 @@ struct nbg_txn {
 	struct nbg_ruleset_desc desc;
 	u32 cap_idents, cap_rules;
 	size_t bytes;		/* memory charged to this transaction */
+	/* The last rule's selectors with an explicit ANY (bit 0 src, 1 dst)
+	 * cannot take items from a continuation (NBG_RULE_A_CONT).
+	 */
+	u8 last_any;
 };
 
 struct nbg_net {

@@ -52,6 +52,7 @@ static const struct nla_policy nbg_rule_policy[NBG_RULE_A_MAX + 1] = {
 	[NBG_RULE_A_SRC]	= NLA_POLICY_NESTED(nbg_sel_policy),
 	[NBG_RULE_A_DST]	= NLA_POLICY_NESTED(nbg_sel_policy),
 	[NBG_RULE_A_PORTS]	= NLA_POLICY_NESTED(nbg_ports_policy),
+	[NBG_RULE_A_CONT]	= { .type = NLA_FLAG },
 };
 
 /* TRACE packets: IFINDEX is only ever sent by the module, in events. */
@@ -377,17 +378,17 @@ static int nbg_parse_ports(struct nbg_txn *txn, const struct nlattr *attr,
 	return 0;
 }
 
+static bool nbg_sel_explicit_any(const struct nlattr *attr)
+{
+	return attr && nla_find_nested(attr, NBG_SEL_A_ANY);
+}
+
 static int nbg_parse_rule(struct nbg_txn *txn, const struct nlattr *attr,
-			  struct nbg_rule_desc *r,
+			  struct nlattr **tb, struct nbg_rule_desc *r,
 			  struct netlink_ext_ack *extack)
 {
-	struct nlattr *tb[NBG_RULE_A_MAX + 1];
 	int ret;
 
-	ret = nla_parse_nested(tb, NBG_RULE_A_MAX, attr, nbg_rule_policy,
-			       extack);
-	if (ret)
-		return ret;
 	if (!tb[NBG_RULE_A_ID] || !tb[NBG_RULE_A_ACTION]) {
 		NL_SET_ERR_MSG_ATTR(extack, attr, "rule needs ID and ACTION");
 		return -EINVAL;
@@ -399,6 +400,8 @@ static int nbg_parse_rule(struct nbg_txn *txn, const struct nlattr *attr,
 	r->proto_any = !tb[NBG_RULE_A_PROTO];
 	if (!r->proto_any)
 		r->proto = nla_get_u8(tb[NBG_RULE_A_PROTO]);
+	txn->last_any = nbg_sel_explicit_any(tb[NBG_RULE_A_SRC]) |
+			nbg_sel_explicit_any(tb[NBG_RULE_A_DST]) << 1;
 	ret = nbg_parse_sel(txn, tb[NBG_RULE_A_SRC], &r->src, extack);
 	if (ret)
 		return ret;
@@ -406,6 +409,136 @@ static int nbg_parse_rule(struct nbg_txn *txn, const struct nlattr *attr,
 	if (ret)
 		return ret;
 	return nbg_parse_ports(txn, attr, r, extack);
+}
+
+/*
+ * Append @n_add items at *@add to the array *@arr of *@n items, both
+ * charged to @txn; *@add is consumed either way.
+ */
+static int nbg_append(struct nbg_txn *txn, void **arr, u32 *n, void **add,
+		      u32 n_add, size_t size, u32 max,
+		      struct netlink_ext_ack *extack)
+{
+	void *p;
+
+	if (!n_add)
+		return 0;
+	if (n_add > max - min(*n, max)) {
+		NL_SET_ERR_MSG(extack, "rule continuation exceeds a per-rule limit");
+		p = ERR_PTR(-E2BIG);
+		goto out;
+	}
+	p = nbg_txn_alloc(txn, *n + n_add, size, extack);
+	if (IS_ERR(p))
+		goto out;
+	if (*n)
+		memcpy(p, *arr, (size_t)*n * size);
+	memcpy(p + (size_t)*n * size, *add, (size_t)n_add * size);
+	kvfree(*arr);
+	txn->bytes -= min_t(size_t, txn->bytes, (size_t)*n * size);
+	*arr = p;
+	*n += n_add;
+out:
+	kvfree(*add);
+	txn->bytes -= min_t(size_t, txn->bytes, (size_t)n_add * size);
+	*add = NULL;
+	return PTR_ERR_OR_ZERO(p);
+}
+
+static int nbg_append_sel(struct nbg_txn *txn, struct nbg_selector *to,
+			  struct nbg_selector *from,
+			  struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	ret = nbg_append(txn, (void **)&to->idents, &to->n_idents,
+			 (void **)&from->idents, from->n_idents,
+			 sizeof(u32), NBG_MAX_SEL_ITEMS, extack);
+	ret = ret ?: nbg_append(txn, (void **)&to->groups, &to->n_groups,
+				(void **)&from->groups, from->n_groups,
+				sizeof(u32), NBG_MAX_SEL_ITEMS, extack);
+	ret = ret ?: nbg_append(txn, (void **)&to->prefixes, &to->n_prefixes,
+				(void **)&from->prefixes, from->n_prefixes,
+				sizeof(struct nbg_prefix), NBG_MAX_PREFIXES,
+				extack);
+	to->any = false;
+	return ret;
+}
+
+/* A continuation (NBG_RULE_A_CONT): more items for the last rule added. */
+static int nbg_parse_rule_cont(struct nbg_txn *txn, const struct nlattr *attr,
+			       struct nlattr **tb,
+			       struct netlink_ext_ack *extack)
+{
+	struct nbg_rule_desc *r, part = {};
+	int ret = 0, i;
+
+	if (tb[NBG_RULE_A_ACTION] || tb[NBG_RULE_A_DIRECTION] ||
+	    tb[NBG_RULE_A_PROTO]) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "a rule continuation carries only ID, SRC, DST and PORTS");
+		return -EINVAL;
+	}
+	if (!tb[NBG_RULE_A_ID] || !txn->desc.n_rules ||
+	    txn->desc.rules[txn->desc.n_rules - 1].id !=
+	    nla_get_u32(tb[NBG_RULE_A_ID])) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "rule continuation does not follow its rule");
+		return -EINVAL;
+	}
+	r = &txn->desc.rules[txn->desc.n_rules - 1];
+	for (i = 0; i < 2; i++) {
+		const struct nlattr *sa = tb[i ? NBG_RULE_A_DST : NBG_RULE_A_SRC];
+		struct nbg_selector *to = i ? &r->dst : &r->src;
+		struct nbg_selector *from = i ? &part.dst : &part.src;
+
+		if (!sa)
+			continue;
+		if ((txn->last_any & (1 << i)) || nla_find_nested(sa, NBG_SEL_A_ANY)) {
+			NL_SET_ERR_MSG_ATTR(extack, sa, "selector ANY excludes other items");
+			ret = -EINVAL;
+			break;
+		}
+		ret = nbg_parse_sel(txn, sa, from, extack);
+		if (ret)
+			break;
+		ret = nbg_append_sel(txn, to, from, extack);
+		if (ret)
+			break;
+	}
+	ret = ret ?: nbg_parse_ports(txn, attr, &part, extack);
+	ret = ret ?: nbg_append(txn, (void **)&r->ports, &r->n_ports,
+				(void **)&part.ports, part.n_ports,
+				sizeof(*part.ports), NBG_MAX_PORT_RANGES,
+				extack);
+	/* What a failed parse left in @part is in no desc; the failure
+	 * aborts the transaction, so its byte count no longer matters.
+	 */
+	kvfree(part.src.idents);
+	kvfree(part.src.groups);
+	kvfree(part.src.prefixes);
+	kvfree(part.dst.idents);
+	kvfree(part.dst.groups);
+	kvfree(part.dst.prefixes);
+	kvfree(part.ports);
+	return ret;
+}
+
+static int nbg_add_rule(struct nbg_txn *txn, const struct nlattr *attr,
+			struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NBG_RULE_A_MAX + 1];
+	int ret;
+
+	ret = nla_parse_nested(tb, NBG_RULE_A_MAX, attr, nbg_rule_policy,
+			       extack);
+	if (ret)
+		return ret;
+	if (tb[NBG_RULE_A_CONT])
+		return nbg_parse_rule_cont(txn, attr, tb, extack);
+	/* Count the entry before filling it, so that a failure half-way
+	 * frees what was allocated for it.
+	 */
+	return nbg_parse_rule(txn, attr, tb,
+			      &txn->desc.rules[txn->desc.n_rules++], extack);
 }
 
 /* Append every IDENTITY and RULE of the message to the transaction. */
@@ -435,9 +568,7 @@ static int nbg_txn_add_attrs(struct nbg_txn *txn, struct genl_info *info)
 				&txn->desc.idents[txn->desc.n_idents++],
 				extack);
 		else if (nla_type(a) == NBG_A_RULE)
-			ret = nbg_parse_rule(txn, a,
-				&txn->desc.rules[txn->desc.n_rules++],
-				extack);
+			ret = nbg_add_rule(txn, a, extack);
 		if (ret)
 			return ret;
 		cond_resched();
@@ -906,51 +1037,114 @@ static int nbg_put_ident(struct sk_buff *skb, const struct nbg_ident_desc *id)
 	return 0;
 }
 
-static int nbg_put_sel(struct sk_buff *skb, int attr,
-		       const struct nbg_selector *sel)
-{
-	struct nlattr *nest;
-	u32 i;
+/*
+ * A rule's items in dump order: src idents, groups, prefixes, dst idents,
+ * groups, prefixes, then port ranges. A rule that does not fit in one
+ * message is sent in parts (NBG_RULE_A_CONT), each resuming at an item.
+ */
+enum { NBG_ITEM_SECTIONS = 7 };
 
+static u32 nbg_section_len(const struct nbg_rule_desc *r, int s)
+{
+	const struct nbg_selector *sel = s < 3 ? &r->src : &r->dst;
+
+	if (s == 6)
+		return r->n_ports;
 	if (sel->any)
-		return 0;	/* absent = any */
-	nest = nla_nest_start(skb, attr);
-	if (!nest)
+		return 0;
+	return s % 3 == 0 ? sel->n_idents : s % 3 == 1 ? sel->n_groups :
+	       sel->n_prefixes;
+}
+
+static int nbg_put_item(struct sk_buff *skb, const struct nbg_rule_desc *r,
+			int s, u32 j)
+{
+	const struct nbg_selector *sel = s < 3 ? &r->src : &r->dst;
+	struct nlattr *pn;
+
+	switch (s == 6 ? 3 : s % 3) {
+	case 0:
+		return nla_put_u32(skb, NBG_SEL_A_IDENT, sel->idents[j]);
+	case 1:
+		return nla_put_u32(skb, NBG_SEL_A_GROUP, sel->groups[j]);
+	case 2:
+		return nbg_put_prefix(skb, NBG_SEL_A_PREFIX, &sel->prefixes[j]);
+	}
+	pn = nla_nest_start(skb, NBG_RULE_A_PORTS);
+	if (!pn || nla_put_u16(skb, NBG_PORTS_A_LO, r->ports[j].lo) ||
+	    nla_put_u16(skb, NBG_PORTS_A_HI, r->ports[j].hi))
 		return -EMSGSIZE;
-	for (i = 0; i < sel->n_idents; i++)
-		if (nla_put_u32(skb, NBG_SEL_A_IDENT, sel->idents[i]))
-			return -EMSGSIZE;
-	for (i = 0; i < sel->n_groups; i++)
-		if (nla_put_u32(skb, NBG_SEL_A_GROUP, sel->groups[i]))
-			return -EMSGSIZE;
-	for (i = 0; i < sel->n_prefixes; i++)
-		if (nbg_put_prefix(skb, NBG_SEL_A_PREFIX, &sel->prefixes[i]))
-			return -EMSGSIZE;
-	nla_nest_end(skb, nest);
+	nla_nest_end(skb, pn);
 	return 0;
 }
 
-static int nbg_put_rule(struct sk_buff *skb, const struct nbg_rule_desc *r)
-{
-	struct nlattr *nest = nla_nest_start(skb, NBG_A_RULE), *pn;
-	u32 i;
+/* Keep every part well inside a netlink attribute's 16-bit length. */
+#define NBG_PART_MAX	(U16_MAX - 1024)
 
-	if (!nest || nla_put_u32(skb, NBG_RULE_A_ID, r->id) ||
-	    nla_put_u8(skb, NBG_RULE_A_ACTION, r->action) ||
-	    nla_put_u8(skb, NBG_RULE_A_DIRECTION, r->direction) ||
-	    (!r->proto_any && nla_put_u8(skb, NBG_RULE_A_PROTO, r->proto)) ||
-	    nbg_put_sel(skb, NBG_RULE_A_SRC, &r->src) ||
-	    nbg_put_sel(skb, NBG_RULE_A_DST, &r->dst))
+/*
+ * Put the part of rule @r that starts at item *@off. Returns 0 when the
+ * rule is complete, 1 when only some items fitted (*@off then names the
+ * next one; only if @partial), -EMSGSIZE when not even the part's first
+ * item fitted (or, without @partial, not all of them).
+ */
+static int nbg_put_rule(struct sk_buff *skb, const struct nbg_rule_desc *r,
+			u32 *off, bool partial)
+{
+	struct nlattr *nest = nla_nest_start(skb, NBG_A_RULE), *sn = NULL;
+	u32 base = 0, j, start = *off, len;
+	int s, cur = -1;
+	void *mark;
+
+	if (!nest || nla_put_u32(skb, NBG_RULE_A_ID, r->id))
 		return -EMSGSIZE;
-	for (i = 0; i < r->n_ports; i++) {
-		pn = nla_nest_start(skb, NBG_RULE_A_PORTS);
-		if (!pn || nla_put_u16(skb, NBG_PORTS_A_LO, r->ports[i].lo) ||
-		    nla_put_u16(skb, NBG_PORTS_A_HI, r->ports[i].hi))
-			return -EMSGSIZE;
-		nla_nest_end(skb, pn);
+	if (start && nla_put_flag(skb, NBG_RULE_A_CONT))
+		return -EMSGSIZE;
+	if (!start &&
+	    (nla_put_u8(skb, NBG_RULE_A_ACTION, r->action) ||
+	     nla_put_u8(skb, NBG_RULE_A_DIRECTION, r->direction) ||
+	     (!r->proto_any && nla_put_u8(skb, NBG_RULE_A_PROTO, r->proto))))
+		return -EMSGSIZE;
+	for (s = 0; s < NBG_ITEM_SECTIONS; s++, base += len) {
+		len = nbg_section_len(r, s);
+		for (j = *off - base; *off >= base && j < len; j++) {
+			/* Selector items sit in a SRC or DST nest. */
+			if (s < 6 && cur != s / 3) {
+				if (sn)
+					nla_nest_end(skb, sn);
+				cur = s / 3;
+				sn = nla_nest_start(skb, cur ? NBG_RULE_A_DST :
+							       NBG_RULE_A_SRC);
+				if (!sn)
+					goto full;
+			} else if (s == 6 && sn) {
+				nla_nest_end(skb, sn);
+				sn = NULL;
+			}
+			mark = skb_tail_pointer(skb);
+			if ((void *)mark - (void *)nest > NBG_PART_MAX ||
+			    nbg_put_item(skb, r, s, j)) {
+				nlmsg_trim(skb, mark);
+				goto full;
+			}
+			(*off)++;
+		}
 	}
+	if (sn)
+		nla_nest_end(skb, sn);
 	nla_nest_end(skb, nest);
 	return 0;
+full:
+	/* An empty selector nest would read as an error: drop it. */
+	if (sn && (void *)skb_tail_pointer(skb) == nla_data(sn))
+		nla_nest_cancel(skb, sn);
+	else if (sn)
+		nla_nest_end(skb, sn);
+	if (!partial || *off == start) {
+		*off = start;
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 1;
 }
 
 static int nbg_put_stats(struct sk_buff *skb, const struct nbg_ruleset *rs,
@@ -988,7 +1182,9 @@ static int nbg_dump_ruleset(struct sk_buff *skb, struct netlink_callback *cb,
 	struct nbg_net *nn = nbg_net(sock_net(skb->sk));
 	const struct nbg_ruleset *rs;
 	unsigned long i = cb->args[0];
+	u32 off = cb->args[1];
 	unsigned long n;
+	bool first;
 	int ret = 0;
 	void *hdr;
 
@@ -997,7 +1193,8 @@ static int nbg_dump_ruleset(struct sk_buff *skb, struct netlink_callback *cb,
 	cb->seq = (u32)rs->generation + 1;
 	n = kind == NBG_DUMP_IDENT ? rs->n_idents :
 	    kind == NBG_DUMP_RULE ? rs->n_rules : rs->n_rules + 2UL;
-	for (; i < n; i++) {
+	for (; i < n; i++, off = 0) {
+		first = !skb->len;
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &nbg_genl_family,
 				  NLM_F_MULTI, cmd);
@@ -1010,20 +1207,27 @@ static int nbg_dump_ruleset(struct sk_buff *skb, struct netlink_callback *cb,
 		else if (kind == NBG_DUMP_IDENT)
 			ret = nbg_put_ident(skb, &rs->desc.idents[i]);
 		else if (kind == NBG_DUMP_RULE)
-			ret = nbg_put_rule(skb, &rs->desc.rules[i]);
+			/* Only a rule that fills a message on its own is
+			 * split; the others start in the next message.
+			 */
+			ret = nbg_put_rule(skb, &rs->desc.rules[i], &off,
+					   first);
 		else
 			ret = nbg_put_stats(skb, rs, i);
-		if (ret) {
+		if (ret < 0) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
 		genlmsg_end(skb, hdr);
+		if (ret > 0)
+			break;	/* the rest of rule i goes in the next skb */
 	}
 	rcu_read_unlock();
 	/* An entry that does not fit even an empty message is an error. */
-	if (ret && i == cb->args[0] && !skb->len)
+	if (ret < 0 && !skb->len)
 		return ret;
 	cb->args[0] = i;
+	cb->args[1] = off;
 	return skb->len;
 }
 

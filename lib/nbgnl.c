@@ -532,56 +532,113 @@ err:
 	return -EMSGSIZE;
 }
 
-/* Absent selector = any; only specific selectors are sent. */
-static int put_sel(struct nl_msg *msg, int type, const struct nbg_selector *s)
-{
-	struct nlattr *nest;
-	u32 k;
+/*
+ * A rule travels in parts (NBG_RULE_A_CONT in kmod/uapi/nbguard.h): a
+ * head with the rule's fields and up to PART_ITEMS selector and port
+ * items, then continuations with the next items. An item takes at most 40
+ * bytes, so a part stays far below a netlink attribute's 64 KiB. Items
+ * in order: src idents, groups, prefixes, dst idents, groups, prefixes,
+ * ports. Absent selector = any; only specific selectors are sent.
+ */
+#define PART_ITEMS 1024
 
-	if (nbg_selector_is_any(s))
+static u32 section_len(const struct nbg_rule_desc *r, int s)
+{
+	const struct nbg_selector *sel = s < 3 ? &r->src : &r->dst;
+
+	if (s == 6)
+		return r->n_ports;
+	if (nbg_selector_is_any(sel))
 		return 0;
-	nest = nla_nest_start(msg, type | NLA_F_NESTED);
-	if (!nest)
-		return -EMSGSIZE;
-	for (k = 0; k < s->n_idents; k++)
-		if (nla_put_u32(msg, NBG_SEL_A_IDENT, s->idents[k]))
-			return -EMSGSIZE;
-	for (k = 0; k < s->n_groups; k++)
-		if (nla_put_u32(msg, NBG_SEL_A_GROUP, s->groups[k]))
-			return -EMSGSIZE;
-	for (k = 0; k < s->n_prefixes; k++)
-		if (put_prefix(msg, NBG_SEL_A_PREFIX, &s->prefixes[k]))
-			return -EMSGSIZE;
-	nla_nest_end(msg, nest);
-	return 0;
+	return s % 3 == 0 ? sel->n_idents : s % 3 == 1 ? sel->n_groups :
+	       sel->n_prefixes;
 }
 
+static int put_item(struct nl_msg *msg, const struct nbg_rule_desc *r, int s,
+		    u32 j)
+{
+	const struct nbg_selector *sel = s < 3 ? &r->src : &r->dst;
+	struct nlattr *pn;
+
+	switch (s == 6 ? 3 : s % 3) {
+	case 0:
+		return nla_put_u32(msg, NBG_SEL_A_IDENT, sel->idents[j]);
+	case 1:
+		return nla_put_u32(msg, NBG_SEL_A_GROUP, sel->groups[j]);
+	case 2:
+		return put_prefix(msg, NBG_SEL_A_PREFIX, &sel->prefixes[j]);
+	}
+	pn = nla_nest_start(msg, NBG_RULE_A_PORTS | NLA_F_NESTED);
+	if (!pn || nla_put_u16(msg, NBG_PORTS_A_LO, r->ports[j].lo) ||
+	    nla_put_u16(msg, NBG_PORTS_A_HI, r->ports[j].hi))
+		return -EMSGSIZE;
+	return nla_nest_end(msg, pn) ? -EMSGSIZE : 0;
+}
+
+/*
+ * Put the part of @r that starts at item *@off. Returns 0 when the rule
+ * is complete, 1 when more parts follow (*@off names the next item), or
+ * -EMSGSIZE when the part does not fit in @msg (nothing added).
+ */
+static int put_rule_part(struct nl_msg *msg, const struct nbg_rule_desc *r,
+			 u32 *off)
+{
+	struct nlattr *nest = nla_nest_start(msg, NBG_A_RULE | NLA_F_NESTED);
+	struct nlattr *sn = NULL;
+	u32 base = 0, j, len, o = *off, end = *off + PART_ITEMS;
+	int s, cur = -1;
+
+	if (!nest || nla_put_u32(msg, NBG_RULE_A_ID, r->id))
+		goto err;
+	if (o && nla_put_flag(msg, NBG_RULE_A_CONT))
+		goto err;
+	if (!o &&
+	    (nla_put_u8(msg, NBG_RULE_A_ACTION, r->action) ||
+	     nla_put_u8(msg, NBG_RULE_A_DIRECTION, r->direction) ||
+	     (!r->proto_any && nla_put_u8(msg, NBG_RULE_A_PROTO, r->proto))))
+		goto err;
+	for (s = 0; s < 7 && o < end; s++, base += len) {
+		len = section_len(r, s);
+		for (j = o - base; o >= base && j < len && o < end; j++, o++) {
+			if (s < 6 && cur != s / 3) {
+				if (sn && nla_nest_end(msg, sn))
+					goto err;
+				cur = s / 3;
+				sn = nla_nest_start(msg, (cur ? NBG_RULE_A_DST :
+							  NBG_RULE_A_SRC) | NLA_F_NESTED);
+				if (!sn)
+					goto err;
+			} else if (s == 6 && sn) {
+				if (nla_nest_end(msg, sn))
+					goto err;
+				sn = NULL;
+			}
+			if (put_item(msg, r, s, j))
+				goto err;
+		}
+	}
+	if ((sn && nla_nest_end(msg, sn)) || nla_nest_end(msg, nest))
+		goto err;
+	*off = o;
+	/* More parts follow if any section still has items. */
+	for (len = 0; s < 7; s++)
+		len += section_len(r, s);
+	return base + len > o ? 1 : 0;
+err:
+	if (nest)
+		nla_nest_cancel(msg, nest);
+	return -EMSGSIZE;
+}
+
+/* The whole rule, in as many parts as it needs, into one message. */
 static int put_rule(struct nl_msg *msg, const struct nbg_rule_desc *r)
 {
-	struct nlattr *nest = nla_nest_start(msg, NBG_A_RULE | NLA_F_NESTED), *pn;
-	u32 k;
+	u32 off = 0;
+	int ret;
 
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u32(msg, NBG_RULE_A_ID, r->id) ||
-	    nla_put_u8(msg, NBG_RULE_A_ACTION, r->action) ||
-	    nla_put_u8(msg, NBG_RULE_A_DIRECTION, r->direction) ||
-	    (!r->proto_any && nla_put_u8(msg, NBG_RULE_A_PROTO, r->proto)) ||
-	    put_sel(msg, NBG_RULE_A_SRC, &r->src) ||
-	    put_sel(msg, NBG_RULE_A_DST, &r->dst))
-		goto err;
-	for (k = 0; k < r->n_ports; k++) {
-		pn = nla_nest_start(msg, NBG_RULE_A_PORTS | NLA_F_NESTED);
-		if (!pn || nla_put_u16(msg, NBG_PORTS_A_LO, r->ports[k].lo) ||
-		    nla_put_u16(msg, NBG_PORTS_A_HI, r->ports[k].hi))
-			goto err;
-		nla_nest_end(msg, pn);
-	}
-	nla_nest_end(msg, nest);
-	return 0;
-err:
-	nla_nest_cancel(msg, nest);
-	return -EMSGSIZE;
+	while ((ret = put_rule_part(msg, r, &off)) == 1)
+		;
+	return ret;
 }
 
 /* ---- transactions ---- */
@@ -698,8 +755,9 @@ int nbg_nl_txn_abort(struct nbg_nl *nl, u32 txn_id)
 static int load_batches(struct nbg_nl *nl, u32 txn_id,
 			const struct nbg_ruleset_desc *d, size_t batch)
 {
-	u32 total = d->n_idents + d->n_rules, k = 0, items = 0;
+	u32 total = d->n_idents + d->n_rules, k = 0, items = 0, roff = 0;
 	struct nl_msg *msg = NULL;
+	bool done = false;
 	int ret;
 
 	while (k < total) {
@@ -711,8 +769,15 @@ static int load_batches(struct nbg_nl *nl, u32 txn_id,
 			}
 			items = 0;
 		}
-		ret = k < d->n_idents ? put_ident(msg, &d->idents[k]) :
-					put_rule(msg, &d->rules[k - d->n_idents]);
+		if (k < d->n_idents) {
+			ret = put_ident(msg, &d->idents[k]);
+			done = true;
+		} else {
+			/* A large rule goes in parts, maybe over messages. */
+			ret = put_rule_part(msg, &d->rules[k - d->n_idents], &roff);
+			done = !ret;
+			ret = ret < 0 ? ret : 0;
+		}
 		if (ret && !items) {
 			nlmsg_free(msg);
 			snprintf(nl->extack, sizeof(nl->extack),
@@ -723,8 +788,11 @@ static int load_batches(struct nbg_nl *nl, u32 txn_id,
 			return -EMSGSIZE;
 		}
 		if (!ret) {
-			k++;
 			items++;
+			if (done) {
+				k++;
+				roff = 0;
+			}
 		}
 		if (ret || genlmsg_attrlen(nlmsg_data(nlmsg_hdr(msg)), 0) >= (int)batch ||
 		    k == total) {
@@ -877,7 +945,18 @@ static int rule_cb(struct nlattr **tb, void *arg)
 	note_gen(s, tb);
 	if (!tb[NBG_A_RULE])
 		return 0;
-	r = nbg_desc_add_rule(s->d);
+	if (nla_find(nla_data(tb[NBG_A_RULE]), nla_len(tb[NBG_A_RULE]),
+		     NBG_RULE_A_CONT)) {
+		/* More items for the rule of the previous message. */
+		a = nla_find(nla_data(tb[NBG_A_RULE]), nla_len(tb[NBG_A_RULE]),
+			     NBG_RULE_A_ID);
+		if (!s->d->n_rules || !a ||
+		    s->d->rules[s->d->n_rules - 1].id != get_u32(a, 0))
+			return -EPROTO;
+		r = &s->d->rules[s->d->n_rules - 1];
+	} else {
+		r = nbg_desc_add_rule(s->d);
+	}
 	if (!r)
 		return -ENOMEM;
 	nla_for_each_nested(a, tb[NBG_A_RULE], rem) {

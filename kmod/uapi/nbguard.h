@@ -175,6 +175,17 @@ enum nbg_ports_attr {
 };
 #define NBG_PORTS_A_MAX (__NBG_PORTS_A_MAX - 1)
 
+/*
+ * A rule may be larger than one netlink attribute (64 KiB) or one dump
+ * message: 4096 group ids alone take 32 KiB. Such a rule travels as a head
+ * RULE nest (ID, ACTION, DIRECTION, PROTO and some items) followed by
+ * continuation RULE nests that carry ID, CONT and more SRC, DST and PORTS
+ * items; the items are appended to the rule's. In TXN_ADD a continuation
+ * must name the rule added last to the transaction (it may come in a later
+ * message); dumps send a continuation in the message right after the part
+ * it continues. A selector or port list is "any" only if no part carries
+ * an item for it; a selector with the ANY flag cannot be continued.
+ */
 enum nbg_rule_attr {
 	NBG_RULE_A_UNSPEC,
 	NBG_RULE_A_ID,		/* u32, != 0 */
@@ -184,6 +195,7 @@ enum nbg_rule_attr {
 	NBG_RULE_A_SRC,		/* nest, enum nbg_sel_attr; absent = any */
 	NBG_RULE_A_DST,		/* nest, enum nbg_sel_attr; absent = any */
 	NBG_RULE_A_PORTS,	/* nest, enum nbg_ports_attr; multi; absent = any */
+	NBG_RULE_A_CONT,	/* flag: continues the previous rule (above) */
 	__NBG_RULE_A_MAX
 };
 #define NBG_RULE_A_MAX (__NBG_RULE_A_MAX - 1)
