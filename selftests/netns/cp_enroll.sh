@@ -96,5 +96,16 @@ wait_until 15 grep -qi "TLS\|key values mismatch\|private key" "$CP/x/helper.log
 helper_stop x
 check_match "$(status_of x state)" "disconnected" "x with a's certificate"
 check can_ping a "$B4"
+
+# Removal: the server forgets b; b's certificate stops working, a drops b.
+PUB_B=$(ns b wg show nbg0 public-key)
+check nbmgmt peer remove b --dir "$MGMT_DIR"
+wait_until 15 grep -q NOT_ENROLLED "$CP/b/helper.log" || { helper_log b; fail "b was not told it is removed"; }
+pass "b: $(grep -m1 -o 'NOT_ENROLLED.*' "$CP/b/helper.log")"
+wait_until 15 bash -c "! ip netns exec a wg show nbg0 peers | grep -qF '$PUB_B'" || fail "a still has b as a peer"
+pass "a dropped b"
+rc=0; ns b ping -c 1 -W 1 "$A4" >/dev/null 2>&1 || rc=$?
+((rc != 0)) || fail "b still reaches a"
+pass "b no longer reaches a"
 kernel_log_check
 done_ok
