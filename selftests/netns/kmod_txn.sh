@@ -195,6 +195,8 @@ check_eq "$(ip netns exec m0 nbctl dev show)" "" "m0 guard list"
 ip -n m0 addr add "$(ip4 0)/24" dev wg0
 ip -n m0 link set wg0 up
 ip netns exec m0 nbg-probe serve tcp 81 || fail "m0: nbg-probe serve"
+# Going down on the move cleared wg0's sessions: handshake again from m0.
+ip netns exec m0 ping -c 1 -W 5 -q "$(ip4 1)" >/dev/null || fail "m0 -> n1 over the moved wg0"
 # The rules that dropped it still run in n0; in m0 nothing filters.
 d0=$(stat_packets 0 default-in)
 expect_ok 1 tcp "$(ip4 0)" 81
