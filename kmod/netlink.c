@@ -1172,7 +1172,9 @@ static int nbg_put_stats(struct sk_buff *skb, const struct nbg_ruleset *rs,
 enum nbg_dump_kind { NBG_DUMP_IDENT, NBG_DUMP_RULE, NBG_DUMP_STATS };
 
 /*
- * One entry per message. cb->args[0] is the next index; cb->seq follows
+ * One entry per message; a rule too large for one message continues in
+ * the next (NBG_RULE_A_CONT). cb->args[0] is the next index, cb->args[1]
+ * the next item of a split rule; cb->seq follows
  * the generation so that a dump spanning a commit is flagged
  * NLM_F_DUMP_INTR and the reader can start over.
  */
