@@ -453,6 +453,12 @@ static int cmd_stream(const char *host, int port, long secs)
 
 		if (!drain_end && (t >= end || t - last_echo >= 1000))
 			drain_end = t + 2000;
+		/* Caught up before the end: it was a stall, keep going. */
+		if (drain_end && echoed >= sent && t < end &&
+		    t - last_echo < 1000) {
+			drain_end = 0;
+			next_send = t;
+		}
 		if (drain_end && (t >= drain_end || echoed >= sent))
 			break;
 		if (!drain_end && t >= next_send) {
