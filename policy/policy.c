@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The policy object: accessors and the control plane's runtime updates. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -275,47 +276,289 @@ const char *nbp_rule_name(const struct nbp_policy *p, uint32_t rule_id)
 	return i < 0 ? NULL : p->rules[i].name;
 }
 
+/* Addresses one nbp_set_peers_addresses() call gives out, sorted. */
+struct setent {
+	struct nbp_addr a;
+	int peer;
+};
+
+static int setent_cmp(const void *a, const void *b)
+{
+	const struct setent *x = a, *y = b;
+
+	return nbp_addr_cmp(&x->a, &y->a);
+}
+
+static void addr_error(struct nbp_policy *p, struct nbp_diag *diag,
+		       const struct nbp_addr *a, int p1, int p2)
+{
+	char buf[64];
+
+	nbp_addr_str(a, buf, sizeof(buf));
+	if (p1 == p2)
+		nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+			     "address %s given twice to peer '%s'", buf,
+			     p->peers[p1].name);
+	else
+		nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+			     "address %s belongs to both '%s' and '%s'", buf,
+			     p->peers[p1].name, p->peers[p2].name);
+}
+
+/* "a/32, b/128" into buf; "none" for no addresses. */
+static const char *addrs_text(const struct nbp_addr *a, size_t n, char *buf,
+			      size_t len)
+{
+	size_t off = 0;
+	char one[64];
+
+	snprintf(buf, len, "none");
+	for (size_t i = 0; i < n && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+				nbp_addr_str(&a[i], one, sizeof(one)));
+	return buf;
+}
+
+static bool same_addrs(const struct nbp_addr *a, size_t na,
+		       const struct nbp_addr *b, size_t nb)
+{
+	size_t i, j;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < nb && nbp_addr_cmp(&a[i], &b[j]); j++)
+			;
+		if (j == nb)
+			return false;
+	}
+	return true;
+}
+
+/* The addresses each peer will have; set only for peers that change. */
+struct newaddrs {
+	bool change;
+	size_t n;
+	struct nbp_addr *a;
+};
+
+/* Parse the listed peers' addresses into nw[]; sorted entries into *out. */
+static int parse_set(struct nbp_policy *p, const struct nbp_peer_addrs *set,
+		     size_t n, struct newaddrs *nw, struct setent **out,
+		     size_t *n_out, struct nbp_diag *diag)
+{
+	size_t i, j, total = 0, k = 0;
+	struct setent *e;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		int pi = nbp_index_get(&p->peer_ix, set[i].name);
+
+		if (pi < 0) {
+			nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+				     "unknown peer '%s'", set[i].name);
+			err = -1;
+		} else if (nw[pi].change) {
+			nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+				     "peer '%s' listed twice", set[i].name);
+			err = -1;
+		} else if (set[i].n > 256) {
+			nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
+				     "too many addresses for peer '%s'",
+				     set[i].name);
+			err = -1;
+		} else {
+			nw[pi].change = true;
+			nw[pi].a = calloc(set[i].n ? set[i].n : 1,
+					  sizeof(*nw[pi].a));
+			if (!nw[pi].a)
+				return -1;
+			for (j = 0; j < set[i].n; j++) {
+				struct nbp_addr *a = &nw[pi].a[nw[pi].n];
+
+				if (nbp_addr_parse(set[i].addrs[j], a) ||
+				    !nbp_addr_host(a)) {
+					nbp_diag_add(diag, NBP_SEV_ERROR,
+						     p->file, 0, 0,
+						     "bad address '%s' for peer '%s'",
+						     set[i].addrs[j], set[i].name);
+					err = -1;
+					continue;
+				}
+				nw[pi].n++;
+			}
+			total += nw[pi].n;
+		}
+	}
+	if (err)
+		return err;
+	e = calloc(total ? total : 1, sizeof(*e));
+	if (!e)
+		return -1;
+	for (i = 0; i < p->n_peers; i++)
+		for (j = 0; nw[i].change && j < nw[i].n; j++) {
+			e[k].a = nw[i].a[j];
+			e[k++].peer = i;
+		}
+	qsort(e, k, sizeof(*e), setent_cmp);
+	for (i = 1; i < k; i++)
+		if (!nbp_addr_cmp(&e[i - 1].a, &e[i].a)) {
+			addr_error(p, diag, &e[i].a, e[i - 1].peer, e[i].peer);
+			err = -1;
+		}
+	if (err) {
+		free(e);
+		return err;
+	}
+	*out = e;
+	*n_out = k;
+	return 0;
+}
+
+/*
+ * An unlisted peer holding an address the set gives out: an error, or
+ * with NBP_ADDRS_OVERRIDE it keeps only its other addresses.
+ */
+static int check_unlisted(struct nbp_policy *p, struct newaddrs *nw,
+			  const struct setent *e, size_t n_e,
+			  unsigned int flags, struct nbp_diag *diag)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < p->n_peers; i++) {
+		const struct nbp_peer *pr = &p->peers[i];
+		size_t keep = 0;
+
+		if (nw[i].change)
+			continue;
+		for (size_t j = 0; j < pr->n_addrs; j++) {
+			struct setent key = { .a = pr->addrs[j] };
+			const struct setent *hit;
+
+			hit = n_e ? bsearch(&key, e, n_e, sizeof(key), setent_cmp) : NULL;
+			if (!hit)
+				continue;
+			if (!(flags & NBP_ADDRS_OVERRIDE)) {
+				addr_error(p, diag, &hit->a, i, hit->peer);
+				err = -1;
+				continue;
+			}
+			if (!nw[i].change) {
+				nw[i].change = true;
+				nw[i].a = calloc(pr->n_addrs, sizeof(*nw[i].a));
+				if (!nw[i].a)
+					return -1;
+				for (size_t k = 0; k < pr->n_addrs; k++) {
+					key.a = pr->addrs[k];
+					if (!bsearch(&key, e, n_e, sizeof(key), setent_cmp))
+						nw[i].a[keep++] = pr->addrs[k];
+				}
+				nw[i].n = keep;
+			}
+		}
+	}
+	return err;
+}
+
+/* After a successful swap: say what the set overrode. */
+static void warn_overrides(struct nbp_policy *p, const struct newaddrs *old,
+			   const bool *listed, struct nbp_diag *diag)
+{
+	char was[512], now[512];
+
+	for (size_t i = 0; i < p->n_peers; i++) {
+		const struct nbp_peer *pr = &p->peers[i];
+
+		if (!old[i].change || !old[i].n ||
+		    same_addrs(old[i].a, old[i].n, pr->addrs, pr->n_addrs))
+			continue;
+		addrs_text(old[i].a, old[i].n, was, sizeof(was));
+		addrs_text(pr->addrs, pr->n_addrs, now, sizeof(now));
+		if (listed[i]) {
+			nbp_diag_add(diag, NBP_SEV_WARNING, p->file,
+				     pr->loc.line, pr->loc.col,
+				     "peer '%s': addresses %s replaced by %s",
+				     pr->name, was, now);
+			continue;
+		}
+		for (size_t j = 0; j < old[i].n; j++) {
+			int owner = nbp_peer_by_addr(p, &old[i].a[j]);
+
+			if (owner < 0 || (size_t)owner == i)
+				continue;
+			nbp_diag_add(diag, NBP_SEV_WARNING, p->file,
+				     pr->loc.line, pr->loc.col,
+				     "peer '%s': address %s dropped; it belongs to '%s'",
+				     pr->name, nbp_addr_str(&old[i].a[j], was, sizeof(was)),
+				     p->peers[owner].name);
+		}
+	}
+}
+
+int nbp_set_peers_addresses(struct nbp_policy *p,
+			    const struct nbp_peer_addrs *set, size_t n,
+			    unsigned int flags, struct nbp_diag *diag)
+{
+	struct newaddrs *nw = calloc(p->n_peers ? p->n_peers : 1, sizeof(*nw));
+	bool *listed = calloc(p->n_peers ? p->n_peers : 1, sizeof(*listed));
+	struct setent *e = NULL;
+	size_t i, n_e = 0;
+	int ret = -1;
+
+	if (!nw || !listed)
+		goto out;
+	if (parse_set(p, set, n, nw, &e, &n_e, diag))
+		goto out;
+	for (i = 0; i < p->n_peers; i++)
+		listed[i] = nw[i].change;
+	if (check_unlisted(p, nw, e, n_e, flags, diag))
+		goto out;
+	/* Swap in; nw[] then holds the old addresses, to free or restore. */
+	for (i = 0; i < p->n_peers; i++) {
+		struct nbp_addr *a = p->peers[i].addrs;
+		size_t na = p->peers[i].n_addrs;
+
+		if (!nw[i].change)
+			continue;
+		p->peers[i].addrs = nw[i].a;
+		p->peers[i].n_addrs = nw[i].n;
+		nw[i].a = a;
+		nw[i].n = na;
+	}
+	if (nbp_build_addrmap(p, diag)) {
+		/* Out of memory: the final state was checked for duplicates. */
+		for (i = 0; i < p->n_peers; i++) {
+			struct nbp_addr *a = p->peers[i].addrs;
+			size_t na = p->peers[i].n_addrs;
+
+			if (!nw[i].change)
+				continue;
+			p->peers[i].addrs = nw[i].a;
+			p->peers[i].n_addrs = nw[i].n;
+			nw[i].a = a;
+			nw[i].n = na;
+		}
+		goto out;
+	}
+	if (flags & NBP_ADDRS_OVERRIDE)
+		warn_overrides(p, nw, listed, diag);
+	ret = 0;
+out:
+	for (i = 0; nw && i < p->n_peers; i++)
+		free(nw[i].a);
+	free(nw);
+	free(listed);
+	free(e);
+	return ret;
+}
+
 int nbp_set_peer_addresses(struct nbp_policy *p, const char *name,
 			   const char *const *addrs, size_t n,
 			   struct nbp_diag *diag)
 {
-	int pi = nbp_index_get(&p->peer_ix, name);
-	struct nbp_addr *a, *old;
-	size_t i, old_n;
+	struct nbp_peer_addrs one = { name, addrs, n };
 
-	if (pi < 0) {
-		nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
-			     "unknown peer '%s'", name);
-		return -1;
-	}
-	if (n > 256) {
-		nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
-			     "too many addresses for peer '%s'", name);
-		return -1;
-	}
-	a = calloc(n ? n : 1, sizeof(*a));
-	if (!a)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (nbp_addr_parse(addrs[i], &a[i]) || !nbp_addr_host(&a[i])) {
-			nbp_diag_add(diag, NBP_SEV_ERROR, p->file, 0, 0,
-				     "bad address '%s' for peer '%s'",
-				     addrs[i], name);
-			free(a);
-			return -1;
-		}
-	old = p->peers[pi].addrs;
-	old_n = p->peers[pi].n_addrs;
-	p->peers[pi].addrs = a;
-	p->peers[pi].n_addrs = n;
-	if (nbp_build_addrmap(p, diag)) {
-		p->peers[pi].addrs = old;
-		p->peers[pi].n_addrs = old_n;
-		free(a);
-		return -1;
-	}
-	free(old);
-	return 0;
+	return nbp_set_peers_addresses(p, &one, 1, 0, diag);
 }
 
 int nbp_add_peer(struct nbp_policy *p, const char *name,

@@ -20,7 +20,8 @@
  *
  * Peers enrolled after the policy was written: a policy may declare a peer
  * without addresses (the control plane fills them in with
- * nbp_set_peer_addresses()), or the control plane may add a peer that the
+ * nbp_set_peers_addresses(), which also overrides addresses the file
+ * gives), or the control plane may add a peer that the
  * file does not name at all with nbp_add_peer() (e.g. joined groups from a
  * setup key), and add groups to a peer either way with
  * nbp_peer_add_groups(). A peer without addresses can never match a packet and is not
@@ -110,11 +111,40 @@ int nbp_peer_by_addr(const struct nbp_policy *p, const struct nbp_addr *a);
 /*
  * Replace the addresses of a peer (host addresses: /32 or /128 or no
  * length). Returns 0, or -1 with a message in @diag (unknown peer, bad
- * or duplicate address).
+ * or duplicate address); nothing is changed then. The same as
+ * nbp_set_peers_addresses() with one peer and no flags.
  */
 int nbp_set_peer_addresses(struct nbp_policy *p, const char *name,
 			   const char *const *addrs, size_t n,
 			   struct nbp_diag *diag);
+
+/*
+ * Replace the addresses of many peers in one step, e.g. every enrolled
+ * node's addresses from the control plane's registry. All or nothing:
+ * uniqueness is checked on the final state only, so addresses may move
+ * between listed peers (a gets b's old address while b gets a new one),
+ * which setting peers one at a time would refuse halfway.
+ *
+ * Errors (-1, nothing changed, every problem in @diag): an unknown peer,
+ * a peer listed twice, a bad address, an address given to two listed
+ * peers, and, without NBP_ADDRS_OVERRIDE, an address that a peer not in
+ * @set holds.
+ *
+ * NBP_ADDRS_OVERRIDE: @set is the source of truth for addresses. A peer
+ * not in @set loses the addresses @set gives to others and keeps the rest
+ * (one warning per lost address, at the peer's place in the file); a
+ * listed peer whose earlier addresses (e.g. written in the file) differ
+ * gets one warning naming what was replaced. Returns 0 on success.
+ */
+struct nbp_peer_addrs {
+	const char *name;
+	const char *const *addrs;
+	size_t n;
+};
+#define NBP_ADDRS_OVERRIDE	1u
+int nbp_set_peers_addresses(struct nbp_policy *p,
+			    const struct nbp_peer_addrs *set, size_t n,
+			    unsigned int flags, struct nbp_diag *diag);
 /* Add a peer not named in the file, member of existing @groups. */
 int nbp_add_peer(struct nbp_policy *p, const char *name,
 		 const char *const *groups, size_t n_groups,

@@ -6,7 +6,8 @@
 # valid/expired/exhausted/revoked/unknown keys, the wrong CA, malformed
 # and oversized frames while another client keeps working, live map
 # pushes (enrollment, key rotation, policy reload), a bad policy keeping
-# the old one, peer removal, and a restart. Prints KTAP.
+# the old one, peer removal, a restart, and registry addresses replacing
+# the file's. Prints KTAP.
 #
 #   build/test_nbmgmt        (built from selftests/nbmgmt/test_nbmgmt.sh)
 #   NBMGMT_WRAP="valgrind -q --error-exitcode=99" build/test_nbmgmt
@@ -94,7 +95,7 @@ YAML
 cp "$T/policy.yaml" "$T/good.yaml"
 
 echo "KTAP version 1"
-echo "1..58"
+echo "1..70"
 
 out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
 ADMIN=$(tail -1 <<<"$out")
@@ -307,6 +308,82 @@ $T3"
 "$NBMGMT" peer remove t1 --dir "$T/tiny" >/dev/null
 T4=$("$CLIENT" -s 127.0.0.1:$PORT --ca "$T/tiny/ca.crt" enroll --key "$TK" --hostname t4 --out "$T/t4" 2>&1)
 expect "... and once full, a freed address is reused" "^enrolled t4 - 10\.9\.0\.1/30 fd00:9::1/120" "$T4"
+
+# --- registry addresses replace the file's, all at once ---------------------------
+# The file gives peers addresses inside the registry's range, so each
+# enrolled node's registry address is some other peer's file address (db1
+# gets 100.64.0.1, alice's in the file). Set one node at a time, such a
+# node kept its file address in every ruleset. carol never enrolls: the
+# registry hands her file address to alice, so she loses it.
+cat >"$T/addrs.yaml" <<'YAML'
+version: 1
+groups: [developers, production, ops]
+peers:
+  - name: alice
+    addresses: [100.64.0.1, "fd7a::1"]
+    groups: [developers]
+  - name: bob
+    addresses: [100.64.0.2, "fd7a::2"]
+    groups: [developers, ops]
+  - name: web1
+    addresses: [100.64.1.1, "fd7a::101"]
+    groups: [production]
+  - name: db1
+    addresses: [100.64.1.2, "fd7a::102"]
+    groups: [production]
+  - name: carol
+    addresses: [100.64.0.4]
+    groups: [developers]
+rules:
+  - name: dev-ssh
+    action: allow
+    sources: [group:developers]
+    destinations: [group:production]
+    protocol: tcp
+    ports: [22]
+  - name: ops-all
+    action: allow
+    sources: [group:ops]
+    destinations: [group:production]
+    protocol: all
+  - name: prod-db
+    action: allow
+    sources: [web1]
+    destinations: [db1]
+    protocol: tcp
+    ports: [5432]
+YAML
+"$NBMGMT" init --dir "$T/addr" >/dev/null 2>&1
+start_server "$T/addr" "$T/addrs.yaml" "$T/addr.log"
+AK=$("$NBMGMT" setup-key create --dir "$T/addr" --reusable)
+AC() { "$CLIENT" -s 127.0.0.1:$PORT --ca "$T/addr/ca.crt" "$@" 2>&1; }
+out=""
+for h in db1 web1 bob alice; do
+	out+=$(AC enroll --key "$AK" --hostname $h --out "$T/a-$h")$'\n'
+done
+expect "enroll db1, web1, bob, alice into file-addressed peers" \
+	"^enrolled alice - 100\.64\.0\.4/16" "$out"
+check_web1() { # WHEN
+	local out
+	out=$(AC login --state "$T/a-web1" --maps 1)
+	expect "web1's rules protect its registry address ($1)" \
+		"^ruleset rule 1 allow in proto tcp src group 1 dst prefix 100\.64\.0\.2/32 dst prefix fd00:6e62::2/128 port 22$" "$out"
+	expect_not "... and no file address of an enrolled peer is left ($1)" \
+		"100\.64\.1\.[12]/|fd7a::" "$(grep '^ruleset' <<<"$out")"
+	expect "bob and alice are known by their registry addresses ($1)" \
+		"^2 $" "$(grep -cE '^ruleset identity [0-9]+ (bob prefix 100\.64\.0\.3/32 prefix fd00:6e62::3|alice prefix 100\.64\.0\.4/32 prefix fd00:6e62::4)/128 ' <<<"$out") "
+	expect_not "carol, not enrolled, lost the address alice got ($1)" \
+		"identity [0-9]+ carol prefix" "$out"
+}
+check_web1 "enrolled one by one"
+expect "the server warns, at the file's line, that web1's file addresses are ignored" \
+	"addrs\.yaml:[0-9]+:[0-9]+: peer 'web1': addresses 100\.64\.1\.1/32, fd7a::101/128 replaced by 100\.64\.0\.2/32, fd00:6e62::2/128" \
+	"$(cat "$T/addr.log")"
+expect "... and that carol lost 100.64.0.4 to alice" \
+	"peer 'carol': address 100\.64\.0\.4/32 dropped; it belongs to 'alice'" "$(cat "$T/addr.log")"
+out=$("$NBMGMT" policy reload --dir "$T/addr" 2>&1)
+expect "policy reload with file addresses in the registry's range" "^ok" "$out"
+check_web1 "after a reload: all nodes in one step"
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -59,11 +59,11 @@ static size_t node_groups(const struct nbp_policy *p, struct node *n,
 	return k;
 }
 
-/* Put the node into the policy with its registry addresses. */
+/* Put the node into the policy with its groups (addresses: set_addresses). */
 static void apply_node(struct nbp_policy *p, struct node *n)
 {
-	char b4[64], b6[64], gbuf[1024];
-	const char *addrs[2], *groups[64];
+	const char *groups[64];
+	char gbuf[1024];
 	struct nbp_diag d;
 	size_t ng;
 
@@ -76,11 +76,53 @@ static void apply_node(struct nbp_policy *p, struct node *n)
 		/* Named in the file: its groups there plus the key's. */
 		log_diag(&d, LOG_WARN);
 	}
-	addrs[0] = nbw_addr_host_str(&n->a4, b4, sizeof(b4));
-	addrs[1] = nbw_addr_host_str(&n->a6, b6, sizeof(b6));
-	if (nbp_set_peer_addresses(p, n->db.name, addrs, 2, &d))
-		log_diag(&d, LOG_WARN);
 	nbp_diag_free(&d);
+}
+
+/*
+ * Give @nodes their registry addresses in one step. The registry is the
+ * source of truth for an enrolled node's address: addresses the file
+ * writes for it are replaced, and a peer not enrolled loses a file
+ * address the registry handed to a node (both with a warning). One call
+ * for all of them, because setting them one at a time fails whenever a
+ * node's new address is still another peer's old one, and the node then
+ * kept its file address in every ruleset. Node names are unique in the
+ * registry and addresses are unique by construction, so this fails only
+ * on out of memory (nothing changed then).
+ */
+static int set_addresses(struct nbp_policy *p, struct node *const *nodes,
+			 size_t n)
+{
+	struct nbp_peer_addrs *set = calloc(n ? n : 1, sizeof(*set));
+	char (*bufs)[2][64] = calloc(n ? n : 1, sizeof(*bufs));
+	const char *(*addrs)[2] = calloc(n ? n : 1, sizeof(*addrs));
+	struct nbp_diag d;
+	size_t k = 0;
+	int ret = -1;
+
+	nbp_diag_init(&d);
+	if (!set || !bufs || !addrs)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (nbp_peer_find(p, nodes[i]->db.name) < 0)
+			continue;	/* add_peer failed; warned already */
+		addrs[k][0] = nbw_addr_host_str(&nodes[i]->a4, bufs[k][0], 64);
+		addrs[k][1] = nbw_addr_host_str(&nodes[i]->a6, bufs[k][1], 64);
+		set[k].name = nodes[i]->db.name;
+		set[k].addrs = addrs[k];
+		set[k].n = 2;
+		k++;
+	}
+	ret = nbp_set_peers_addresses(p, set, k, NBP_ADDRS_OVERRIDE, &d);
+	log_diag(&d, LOG_ERR);
+	if (ret)
+		err("cannot give %zu nodes their registry addresses", k);
+out:
+	nbp_diag_free(&d);
+	free(set);
+	free(bufs);
+	free(addrs);
+	return ret;
 }
 
 static int rebuild_by_peer(struct registry *r)
@@ -148,6 +190,31 @@ static void parse_endpoints(struct node *n)
 			n->n_eps++;
 }
 
+/*
+ * Would giving @n its registry addresses take addresses away from a peer
+ * (its own file addresses, or another peer's that the file wrote inside
+ * the registry's range)? Rulesets anywhere may name those addresses as
+ * that peer's identity, also ones reg_touch() does not reach (deny-only
+ * rules), and a stale one would treat @n's packets as the other peer's:
+ * then every ruleset is recomputed; unchanged maps are not sent.
+ */
+static bool addresses_move(const struct nbp_policy *p, const struct node *n)
+{
+	const struct nbw_addr *mine[2] = { &n->a4, &n->a6 };
+	int idx = nbp_peer_find(p, n->db.name);
+	const struct nbp_addr *a;
+	struct nbp_addr x;
+	char buf[64];
+
+	if (idx < 0 || nbp_peer_addrs(p, idx, &a))
+		return true;
+	for (int i = 0; i < 2; i++)
+		if (!nbp_addr_parse(nbw_addr_host_str(mine[i], buf, sizeof(buf)), &x) &&
+		    nbp_peer_by_addr(p, &x) >= 0)
+			return true;
+	return false;
+}
+
 struct node *reg_add(struct registry *r, const struct db_node *dbn)
 {
 	struct node *n;
@@ -169,9 +236,16 @@ struct node *reg_add(struct registry *r, const struct db_node *dbn)
 	parse_endpoints(n);
 	r->nodes[r->n_nodes++] = n;
 	if (r->policy) {
+		bool moved;
+
 		apply_node(r->policy, n);
+		moved = addresses_move(r->policy, n);
+		/* The others have theirs already: one node is the whole set. */
+		set_addresses(r->policy, &n, 1);
 		rebuild_by_peer(r);
 		reg_touch(r, n, true);
+		for (size_t i = 0; moved && i < r->n_nodes; i++)
+			mark(r, r->nodes[i], true);
 	}
 	return n;
 }
@@ -204,6 +278,13 @@ int reg_reload_policy(struct registry *r, char **msg)
 	nbp_diag_free(&d);
 	for (size_t i = 0; i < r->n_nodes; i++)
 		apply_node(p, r->nodes[i]);
+	if (set_addresses(p, r->nodes, r->n_nodes)) {
+		nbp_free(p);
+		*msg = strdup("cannot give the nodes their registry addresses");
+		err("policy %s not loaded; %s", r->policy_path,
+		    r->policy ? "keeping the previous policy" : "no policy");
+		return -1;
+	}
 	nbp_free(r->policy);
 	r->policy = p;
 	if (rebuild_by_peer(r))
