@@ -11,7 +11,8 @@
 #  - repeated load / flush / failed-commit cycles give slab and vmalloc
 #    memory back (leak check);
 #  - a rule whose selectors hold 4096 group ids and 256 prefixes each loads
-#    and dumps back identically (the dump splits it across messages);
+#    and dumps back identically (load and dump split it into parts, see
+#    NBG_RULE_A_CONT); malformed continuations are refused;
 #  - FORWARD: a guarded wg0 on a router namespace filters what peers may
 #    reach behind it;
 #  - a guarded wg0 moved to another namespace leaves the guard list and the
@@ -151,6 +152,17 @@ check_match "$dump" '^rule 8 deny in proto udp src ident 1 port 53$' "the rule a
 check n0 sh -c 'nbctl rules dump | nbctl rules load -'
 check_eq "$(nbg 0 rules dump | grep -v '^#')" "$(grep -v '^#' <<<"$dump")" "reloaded dump"
 check n0 nbctl flush
+
+# Malformed continuations are refused with a reason and change nothing.
+rc=0
+out=$(n0 nbg-rawnl cont 2>&1) || rc=$?
+printf '%s\n' "$out" | sed 's/^/    /'
+check_eq "$rc" 0 "nbg-rawnl cont exit status"
+check_match "$out" '^cont/first-in-transaction: rejected: -22 .*: rule continuation does not follow its rule$' "continuation without its rule"
+check_match "$out" '^cont/other-rule-id: rejected: -22 .*: rule continuation does not follow its rule$' "continuation of another rule"
+check_match "$out" '^cont/carries-action: rejected: -22 .*: a rule continuation carries only ID, SRC, DST and PORTS$' "continuation with ACTION"
+check_match "$out" '^cont/after-any: rejected: -22 .*: selector ANY excludes other items$' "continuation of an ANY selector"
+check_match "$out" '^cont/4097-groups: rejected: -7 .*: rule continuation exceeds a per-rule limit$' "continuation past NBG_MAX_SEL_ITEMS"
 
 # ------------------------------------------------------------ FORWARD
 

@@ -24,6 +24,10 @@
  *                rejected by TXN_ADD or at the latest by TXN_COMMIT.
  *   truncated    hand-built messages whose last attribute claims more
  *                bytes than the message holds (top level and nested).
+ *   cont         rule continuations (NBG_RULE_A_CONT) that are wrong:
+ *                with no rule before them, naming another rule than the
+ *                last one, carrying ACTION, adding to a selector sent as
+ *                ANY, pushing a selector past NBG_MAX_SEL_ITEMS.
  *   txn          transaction ownership and lifetime, with a second socket:
  *                another socket adding to, committing or aborting a
  *                transaction it did not begin (EPERM); a commit whose base
@@ -380,6 +384,77 @@ static void case_truncated(void)
 	report("truncated", "nested-attribute", snap(nbg_nl_send_raw(nl, &b, b.h.nlmsg_len)), gen);
 }
 
+/* ---- cont ---- */
+
+/* A RULE nest: a head (action allow) or a continuation (@cont). */
+static void rule_part(struct nl_msg *m, u32 id, bool cont, int sel_attr,
+		      bool any, u32 first_group, u32 n_groups)
+{
+	struct nlattr *r = nla_nest_start(m, NBG_A_RULE | NLA_F_NESTED), *sn;
+	u32 k;
+
+	nla_put_u32(m, NBG_RULE_A_ID, id);
+	if (cont)
+		nla_put_flag(m, NBG_RULE_A_CONT);
+	else
+		nla_put_u8(m, NBG_RULE_A_ACTION, NBG_ACTION_ALLOW);
+	if (sel_attr) {
+		sn = nla_nest_start(m, sel_attr | NLA_F_NESTED);
+		if (any)
+			nla_put_flag(m, NBG_SEL_A_ANY);
+		for (k = 0; k < n_groups; k++)
+			nla_put_u32(m, NBG_SEL_A_GROUP, first_group + k);
+		nla_nest_end(m, sn);
+	}
+	nla_nest_end(m, r);
+}
+
+static void fill_cont_first(struct nl_msg *m)
+{
+	rule_part(m, 5, true, NBG_RULE_A_SRC, false, 1, 1);
+}
+
+static void fill_cont_other_id(struct nl_msg *m)
+{
+	rule_part(m, 1, false, NBG_RULE_A_SRC, false, 1, 1);
+	rule_part(m, 2, true, NBG_RULE_A_SRC, false, 2, 1);
+}
+
+static void fill_cont_action(struct nl_msg *m)
+{
+	struct nlattr *r;
+
+	rule_part(m, 1, false, NBG_RULE_A_SRC, false, 1, 1);
+	r = nla_nest_start(m, NBG_A_RULE | NLA_F_NESTED);
+	nla_put_u32(m, NBG_RULE_A_ID, 1);
+	nla_put_flag(m, NBG_RULE_A_CONT);
+	nla_put_u8(m, NBG_RULE_A_ACTION, NBG_ACTION_DENY);
+	nla_nest_end(m, r);
+}
+
+static void fill_cont_any(struct nl_msg *m)
+{
+	rule_part(m, 1, false, NBG_RULE_A_SRC, true, 0, 0);
+	rule_part(m, 1, true, NBG_RULE_A_SRC, false, 1, 1);
+}
+
+static void fill_cont_over_limit(struct nl_msg *m)
+{
+	rule_part(m, 1, false, NBG_RULE_A_DST, false, 1, 4000);
+	rule_part(m, 1, true, NBG_RULE_A_DST, false, 5000, 97);
+}
+
+static void case_cont(void)
+{
+	u64 g = generation();
+
+	report("cont", "first-in-transaction", in_txn(fill_cont_first, 0), g);
+	report("cont", "other-rule-id", in_txn(fill_cont_other_id, 0), g);
+	report("cont", "carries-action", in_txn(fill_cont_action, 0), g);
+	report("cont", "after-any", in_txn(fill_cont_any, 0), g);
+	report("cont", "4097-groups", in_txn(fill_cont_over_limit, 128 * 1024), g);
+}
+
 /* ---- txn ---- */
 
 static int snap_on(struct nbg_nl *n, int err)
@@ -540,6 +615,7 @@ static const struct {
 	{ "unknown-txn", case_unknown_txn, true },
 	{ "huge", case_huge, true },
 	{ "truncated", case_truncated, true },
+	{ "cont", case_cont, true },
 	{ "txn", case_txn, false },
 };
 
