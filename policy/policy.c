@@ -390,8 +390,7 @@ static int parse_set(struct nbp_policy *p, const struct nbp_peer_addrs *set,
 			total += nw[pi].n;
 		}
 	}
-	if (err)
-		return err;
+	/* Go on after errors: duplicates among the good ones are news too. */
 	e = calloc(total ? total : 1, sizeof(*e));
 	if (!e)
 		return -1;

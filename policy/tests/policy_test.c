@@ -587,6 +587,161 @@ static void test_run_tests(void)
 }
 
 /* Setup-key groups for a peer the file names: they add to its own. */
+/* Address of peer @name as "a, b" (sorted as stored) for comparisons. */
+static void peer_addrs_text(const struct nbp_policy *p, const char *name,
+			    char *buf, size_t len)
+{
+	const struct nbp_addr *a;
+	size_t n = nbp_peer_addrs(p, nbp_peer_find(p, name), &a), off = 0;
+	char one[64];
+
+	buf[0] = 0;
+	for (size_t i = 0; i < n && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "",
+				nbp_addr_str(&a[i], one, sizeof(one)));
+}
+
+static bool peer_has(const struct nbp_policy *p, const char *name,
+		     const char *want)
+{
+	char buf[512];
+
+	peer_addrs_text(p, name, buf, sizeof(buf));
+	return !strcmp(buf, want);
+}
+
+static int owner_of(const struct nbp_policy *p, const char *addr)
+{
+	struct nbp_addr a;
+
+	if (nbp_addr_parse(addr, &a))
+		return -2;
+	return nbp_peer_by_addr(p, &a);
+}
+
+static bool unchanged(const struct nbp_policy *p)
+{
+	return peer_has(p, "a", "10.0.0.1/32 fd00::1/128") &&
+	       peer_has(p, "b", "10.0.0.2/32") &&
+	       peer_has(p, "c", "10.0.0.3/32") && peer_has(p, "d", "") &&
+	       owner_of(p, "10.0.0.1") == 0 && owner_of(p, "10.0.0.2") == 1 &&
+	       owner_of(p, "10.0.0.3") == 2;
+}
+
+static void test_set_many(void)
+{
+	static const char *yaml =
+		"groups: [dev, prod]\n"
+		"peers:\n"
+		"  - {name: a, addresses: [10.0.0.1, 'fd00::1'], groups: [dev]}\n"
+		"  - {name: b, addresses: [10.0.0.2], groups: [dev]}\n"
+		"  - {name: c, addresses: [10.0.0.3], groups: [prod]}\n"
+		"  - {name: d, groups: [prod]}\n"
+		"rules:\n"
+		"  - {name: ssh, action: allow, sources: [dev], destinations: [prod], protocol: tcp, ports: [22]}\n";
+	const char *to_b[] = { "10.0.0.2" }, *to_a[] = { "10.0.0.1" };
+	const char *a_new[] = { "10.0.0.2", "fd00::9" }, *b_new[] = { "10.0.0.1" };
+	struct nbp_peer_addrs swap[] = { { "a", a_new, 2 }, { "b", b_new, 1 } };
+	struct nbp_diag d, d2;
+	struct nbp_policy *p = load(yaml, &d);
+	char *t;
+
+	if (!ktap_ok(p != NULL, "set_many policy loads")) {
+		nbp_diag_print(&d, stdout);
+		nbp_diag_free(&d);
+		return;
+	}
+	nbp_diag_init(&d2);
+	/* One at a time, the first step of a swap clashes and is refused. */
+	ktap_ok(nbp_set_peer_addresses(p, "a", to_b, 1, &d2) < 0 &&
+		unchanged(p), "set_peer_addresses: one step of a swap is refused");
+	nbp_diag_free(&d2);
+
+	nbp_diag_init(&d2);
+	{
+		struct nbp_peer_addrs bad[] = {
+			{ "nosuch", to_a, 1 },
+			{ "a", (const char *[]){ "10.0.0.0/8" }, 1 },
+			{ "b", to_a, 1 },
+			{ "b", to_b, 1 },
+			{ "d", (const char *[]){ "10.0.0.7", "10.0.0.7" }, 2 },
+		};
+
+		ktap_ok(nbp_set_peers_addresses(p, bad, 5, NBP_ADDRS_OVERRIDE, &d2) < 0 &&
+			d2.n_errors == 4 && d2.n_warnings == 0 && unchanged(p),
+			"set_peers_addresses: unknown peer, bad address, peer twice, address twice; all reported, nothing changed");
+	}
+	nbp_diag_free(&d2);
+
+	nbp_diag_init(&d2);
+	{
+		struct nbp_peer_addrs two[] = { { "c", to_a, 1 }, { "d", to_a, 1 } };
+
+		ktap_ok(nbp_set_peers_addresses(p, two, 2, NBP_ADDRS_OVERRIDE, &d2) < 0 &&
+			d2.n_errors == 1 && strstr(d2.msgs[0].text, "10.0.0.1/32 belongs to both 'c' and 'd'") &&
+			unchanged(p),
+			"set_peers_addresses: one address for two listed peers is refused, even with OVERRIDE");
+	}
+	nbp_diag_free(&d2);
+
+	nbp_diag_init(&d2);
+	ktap_ok(nbp_set_peers_addresses(p, &(struct nbp_peer_addrs){ "d", to_a, 1 }, 1, 0, &d2) < 0 &&
+		d2.n_errors == 1 && strstr(d2.msgs[0].text, "10.0.0.1/32 belongs to both 'a' and 'd'") &&
+		unchanged(p),
+		"set_peers_addresses: without OVERRIDE, an unlisted peer's address is refused");
+	nbp_diag_free(&d2);
+
+	nbp_diag_init(&d2);
+	ktap_ok(nbp_set_peers_addresses(p, swap, 2, 0, &d2) == 0 && d2.n == 0 &&
+		peer_has(p, "a", "10.0.0.2/32 fd00::9/128") &&
+		peer_has(p, "b", "10.0.0.1/32") &&
+		owner_of(p, "10.0.0.1") == 1 && owner_of(p, "10.0.0.2") == 0 &&
+		owner_of(p, "fd00::9") == 0 && owner_of(p, "fd00::1") == -1,
+		"set_peers_addresses: a swap in one step (uniqueness of the final state)");
+	nbp_diag_free(&d2);
+
+	/* d is enrolled with c's file address: c keeps nothing, d gets it. */
+	nbp_diag_init(&d2);
+	{
+		struct nbp_peer_addrs en[] = {
+			{ "d", (const char *[]){ "10.0.0.3" }, 1 },
+			{ "a", (const char *[]){ "10.0.0.2", "fd00::9" }, 2 },
+		};
+
+		ktap_ok(nbp_set_peers_addresses(p, en, 2, NBP_ADDRS_OVERRIDE, &d2) == 0 &&
+			d2.n_errors == 0 && d2.n_warnings == 1 &&
+			d2.msgs[0].line == 5 && d2.msgs[0].col == 12 &&
+			strstr(d2.msgs[0].text, "peer 'c': address 10.0.0.3/32 dropped; it belongs to 'd'") &&
+			peer_has(p, "c", "") && peer_has(p, "d", "10.0.0.3/32") &&
+			owner_of(p, "10.0.0.3") == 3,
+			"OVERRIDE: an unlisted peer loses the address, with a warning at its line; an unchanged peer is not reported");
+	}
+	nbp_diag_free(&d2);
+	t = compile_text(p, "d");
+	ktap_ok(t && strstr(t, "identity 1 a prefix 10.0.0.2/32 prefix fd00::9/128 group 1\n") &&
+		strstr(t, "identity 2 b prefix 10.0.0.1/32 group 1\n") &&
+		!strstr(t, " c prefix") &&
+		strstr(t, "dst prefix 10.0.0.3/32 port 22\n"),
+		"OVERRIDE: compiled identities and destinations use the new addresses");
+	free(t);
+
+	nbp_diag_init(&d2);
+	ktap_ok(nbp_set_peers_addresses(p, &(struct nbp_peer_addrs){ "b", (const char *[]){ "10.0.0.8", "fd00::8" }, 2 }, 1,
+					NBP_ADDRS_OVERRIDE, &d2) == 0 &&
+		d2.n_warnings == 1 && d2.msgs[0].line == 4 &&
+		strstr(d2.msgs[0].text, "peer 'b': addresses 10.0.0.1/32 replaced by 10.0.0.8/32, fd00::8/128"),
+		"OVERRIDE: a listed peer's replaced addresses are reported at its line");
+	nbp_diag_free(&d2);
+
+	nbp_diag_init(&d2);
+	ktap_ok(nbp_set_peers_addresses(p, NULL, 0, 0, &d2) == 0 && d2.n == 0 &&
+		peer_has(p, "b", "10.0.0.8/32 fd00::8/128"),
+		"set_peers_addresses: an empty set changes nothing");
+	nbp_diag_free(&d2);
+	nbp_diag_free(&d);
+	nbp_free(p);
+}
+
 static void test_add_groups(void)
 {
 	static const char *yaml =
@@ -719,6 +874,7 @@ int main(void)
 	test_compile();
 	test_connected();
 	test_add_groups();
+	test_set_many();
 	test_run_tests();
 	test_connected_denies();
 	test_example();
