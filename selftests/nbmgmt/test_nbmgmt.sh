@@ -95,7 +95,7 @@ YAML
 cp "$T/policy.yaml" "$T/good.yaml"
 
 echo "KTAP version 1"
-echo "1..70"
+echo "1..71"
 
 out=$("$NBMGMT" init --dir "$T/srv" --hostname mgmt.test 2>&1)
 ADMIN=$(tail -1 <<<"$out")
@@ -384,6 +384,13 @@ expect "... and that carol lost 100.64.0.4 to alice" \
 out=$("$NBMGMT" policy reload --dir "$T/addr" 2>&1)
 expect "policy reload with file addresses in the registry's range" "^ok" "$out"
 check_web1 "after a reload: all nodes in one step"
+kill $SERVER_PID; wait $SERVER_PID; rc=$?
+if [[ $rc == 0 ]] && ! grep -q '^==[0-9]*==' "$T/addr.log"; then
+	ok "... and that server shuts down cleanly${NBMGMT_WRAP:+ (valgrind clean)}"
+else
+	not_ok "... and that server shuts down cleanly" "exit $rc
+$(grep '^==' "$T/addr.log" | head -20)"
+fi
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]
