@@ -950,9 +950,13 @@ static int rule_cb(struct nlattr **tb, void *arg)
 		/* More items for the rule of the previous message. */
 		a = nla_find(nla_data(tb[NBG_A_RULE]), nla_len(tb[NBG_A_RULE]),
 			     NBG_RULE_A_ID);
-		if (!s->d->n_rules || !a ||
-		    s->d->rules[s->d->n_rules - 1].id != get_u32(a, 0))
+		if (!a)
 			return -EPROTO;
+		/* The kernel resumes a split rule by index: after a swap
+		 * (NLM_F_DUMP_INTR) that may be another rule. Start over. */
+		if (!s->d->n_rules ||
+		    s->d->rules[s->d->n_rules - 1].id != get_u32(a, 0))
+			return -EAGAIN;
 		r = &s->d->rules[s->d->n_rules - 1];
 	} else {
 		r = nbg_desc_add_rule(s->d);
