@@ -37,3 +37,4 @@ VM_TESTS += \
 
 # The VM boots the kernel the module was built for.
 check-vm demo: export NBG_KVER := $(KVER)
+VM_TESTS += selftests/doc/quickstart.sh
