@@ -81,12 +81,17 @@ static int startup(struct helper *h)
 	/* guarded before any peer exists: inbound is default deny */
 	if (policy_guard(h))
 		return -1;
-	if (wg_set_device(&h->wg, h->cfg.ifname, h->priv, h->cfg.listen_port,
-			  0, NULL, 0) ||
-	    wg_link_up(&h->wg, h->ifindex))
-		return -1;
 	ret = netmap_load(h, &h->map);
 	if (ret < 0)
+		return -1;
+	/*
+	 * Without a stored map, peers already on a reused interface belong to
+	 * no map of ours (another identity, a wiped state dir): drop them, or
+	 * they would keep talking with whatever key we now hold.
+	 */
+	if (wg_set_device(&h->wg, h->cfg.ifname, h->priv, h->cfg.listen_port,
+			  ret != 0, NULL, 0) ||
+	    wg_link_up(&h->wg, h->ifindex))
 		return -1;
 	if (!ret) {
 		log_info("re-applying stored network map %llu (%u peers)",

@@ -86,6 +86,9 @@ rm -rf "$CP/x/state"; mkdir -p -m 0700 "$CP/x/state"
 cp "$CP/a/state/wg.key" "$CP/x/state/wg.key"
 helper_config x "$KEY"
 expect_refused PUBKEY_IN_USE keep
+# x's interface kept its a-2 peers; a helper without a stored map drops
+# them, or x would speak to b as a with the stolen key
+check_eq "$(ns x wg show nbg0 peers)" "" "x's stale peers dropped"
 # Impersonation 3: a's certificate without a's TLS key cannot log in.
 rm -rf "$CP/x/state"; mkdir -p -m 0700 "$CP/x/state"
 cp "$CP/a/state/tls.crt" "$CP/x/state/tls.crt"
