@@ -18,7 +18,7 @@ RES=$1 CLS=$2 DUR=${3:-0}
 
 tables() {
 local cls_target
-cls_target=$(sed -n 's/^# 100,000 rules: worst \([0-9]*\) instructions per lookup.*: \(.*\)$/\1 \2/p' "$CLS" 2>/dev/null | tail -n1)
+cls_target=$(sed -n 's/^# worst \([0-9]*\) instructions per lookup.*: \(.*\)$/\1 \2/p' "$CLS" 2>/dev/null | tail -n1)
 awk -v cls_target="$cls_target" '
 function kv(line,   n, i, f, p) {
 	delete V
