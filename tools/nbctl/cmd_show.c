@@ -34,15 +34,8 @@ static void show_json(const struct nbg_status *st, const struct nbg_dev *devs, s
 	json_u64(&j, "event_burst", st->event_burst);
 	json_u64(&j, "events_dropped", st->events_dropped);
 	json_arr_begin(&j, "devices");
-	for (k = 0; k < n; k++) {
-		json_obj_begin(&j, NULL);
-		json_str(&j, "ifname", devs[k].ifname);
-		json_u64(&j, "ifindex", devs[k].ifindex);
-		json_str(&j, "kind", devs[k].kind);
-		json_bool(&j, "outbound", devs[k].flags & NBG_DEV_F_OUTBOUND);
-		json_bool(&j, "any_kind", devs[k].flags & NBG_DEV_F_ANY_KIND);
-		json_obj_end(&j);
-	}
+	for (k = 0; k < n; k++)
+		nbctl_json_dev(&j, &devs[k]);
 	json_arr_end(&j);
 	json_obj_end(&j);
 	json_finish(&j);

@@ -25,4 +25,7 @@ struct json;
 void nbctl_json_rule_name(struct json *j, const struct nbp_policy *p,
 			  u32 rule_id);
 
+/* One guarded device as a JSON object (dev show, show). */
+void nbctl_json_dev(struct json *j, const struct nbg_dev *d);
+
 #endif /* NBCTL_UTIL_H */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
+#include "json.h"
 #include "nbctl_util.h"
 
 struct nbg_nl *nbctl_open(void)
@@ -58,4 +59,15 @@ const char *nbctl_action_name(unsigned int action)
 	case NBG_ACTION_DENY: return "deny";
 	default: return "none";
 	}
+}
+
+void nbctl_json_dev(struct json *j, const struct nbg_dev *d)
+{
+	json_obj_begin(j, NULL);
+	json_str(j, "ifname", d->ifname);
+	json_u64(j, "ifindex", d->ifindex);
+	json_str(j, "kind", d->kind);
+	json_bool(j, "outbound", d->flags & NBG_DEV_F_OUTBOUND);
+	json_bool(j, "any_kind", d->flags & NBG_DEV_F_ANY_KIND);
+	json_obj_end(j);
 }
