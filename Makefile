@@ -25,7 +25,7 @@ BINS :=
 HOST_TESTS :=
 VM_TESTS :=
 
-.PHONY: all module userspace deps check check-host check-vm demo bench clean install
+.PHONY: all module userspace deps check check-all check-host check-vm demo demo-run bench bench-run clean install
 all: module userspace
 
 -include proto/proto.mk
@@ -54,9 +54,13 @@ deps-if-needed:
 	@scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
 
 # Build checks, host tests and VM tests, with one total at the end.
+# Each step after deps is a sub-make: on a fresh machine KVER, KDIR and the
+# pkg-config flags can only be computed once deps has installed them.
 check: deps-if-needed
 	$(MAKE) all
-	$(MAKE) $(HOST_TESTS)
+	$(MAKE) check-all
+
+check-all: $(HOST_TESTS)
 	NBG_KVER=$(KVER) selftests/check.sh "$(KVER)" "$(KDIR)" "$(HOST_TESTS)" "$(VM_TESTS)"
 
 check-host: $(HOST_TESTS)
@@ -67,11 +71,17 @@ check-vm: all
 
 demo: deps-if-needed
 	$(MAKE) all
-	selftests/vm/run.sh --demo
+	$(MAKE) demo-run
+
+demo-run:
+	NBG_KVER=$(KVER) selftests/vm/run.sh --demo
 
 bench: deps-if-needed
 	$(MAKE) all
-	selftests/bench/run.sh
+	$(MAKE) bench-run
+
+bench-run:
+	NBG_KVER=$(KVER) selftests/bench/run.sh
 
 # Programs and systemd units; the module is installed with DKMS (README).
 install: userspace
