@@ -28,11 +28,11 @@ $(NBP_CLASSIFIER_OBJ): kmod/classifier.c kmod/classifier.h lib/kshim.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/policy_test: policy/tests/policy_test.c policy/tests/ktap.h $(LIBNBPOLICY) $(LIBNBG)
+$(B)/policy_test: policy/tests/policy_test.c selftests/ktap.h $(LIBNBPOLICY) $(LIBNBG)
 	$(CC) $(CFLAGS) -o $@ $< $(NBP_LIBS)
-$(B)/policy_diff: policy/tests/policy_diff.c policy/tests/ktap.h $(NBP_CLASSIFIER_OBJ) $(LIBNBPOLICY) $(LIBNBG)
+$(B)/policy_diff: policy/tests/policy_diff.c selftests/ktap.h $(NBP_CLASSIFIER_OBJ) $(LIBNBPOLICY) $(LIBNBG)
 	$(CC) $(CFLAGS) -o $@ $< $(NBP_CLASSIFIER_OBJ) $(NBP_LIBS)
-$(B)/policy_fuzz: policy/tests/policy_fuzz.c policy/tests/ktap.h $(LIBNBPOLICY) $(LIBNBG)
+$(B)/policy_fuzz: policy/tests/policy_fuzz.c selftests/ktap.h $(LIBNBPOLICY) $(LIBNBG)
 	$(CC) $(CFLAGS) -o $@ $< $(NBP_LIBS)
 $(B)/policy_examples: policy/tests/policy_examples.sh $(B)/nbctl
 	@mkdir -p $(dir $@)

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include "kmod/classifier.h"
 #include "policy/policy.h"
-#include "policy/tests/ktap.h"
+#include "selftests/ktap.h"
 #include "lib/desc.h"
 
 static uint64_t rng_state;

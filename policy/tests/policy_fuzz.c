@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include "policy/policy.h"
-#include "policy/tests/ktap.h"
+#include "selftests/ktap.h"
 #include "lib/desc.h"
 
 static uint64_t rs = 88172645463325252ull;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "policy/policy.h"
-#include "policy/tests/ktap.h"
+#include "selftests/ktap.h"
 #include "lib/desc.h"
 #include "lib/rulesfile.h"
 

@@ -279,12 +279,9 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--smoke")) {
 		/* a small run as a host test: verdicts are checked */
 		static const u32 smoke[] = { 10, 1000 };
-		int ret;
-
-		printf("KTAP version 1\n1..1\n");
-		ret = table(smoke, 2, 1000);
-		printf("%sok 1 classifier_bench smoke\n", ret ? "not " : "");
-		return ret;
+		ktap_plan(1);
+		ktap_ok(!table(smoke, 2, 1000), "classifier_bench smoke");
+		return ktap_done();
 	}
 	if (argc == 3 && !strcmp(argv[1], "--sizes")) {
 		for (s = argv[2]; (tok = strtok(s, ",")) && n < 16; s = NULL)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "proto/wire.h"
+#include "selftests/ktap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -171,21 +172,19 @@ static int replay(int argc, char **argv)
 {
 	int i;
 
-	printf("KTAP version 1\n1..%d\n", argc - 1);
+	ktap_plan(argc - 1);
 	for (i = 1; i < argc; i++) {
 		FILE *f = fopen(argv[i], "rb");
 		static uint8_t buf[NBW_MAX_FRAME + 64];
 		size_t n;
 
-		if (!f) {
-			printf("not ok %d %s\n", i, argv[i]);
+		if (!ktap_ok(f != NULL, "%s", argv[i]))
 			continue;
-		}
 		n = fread(buf, 1, sizeof(buf), f);
 		fclose(f);
 		LLVMFuzzerTestOneInput(buf, n);
-		printf("ok %d %s\n", i, argv[i]);
 	}
+	ktap_done();
 	return 0;
 }
 
@@ -201,12 +200,13 @@ int main(int argc, char **argv)
 		iters = strtoul(argv[1], NULL, 0);
 	rng_state = argc > 2 ? strtoull(argv[2], NULL, 0) : 0x6e62677561726421ull;
 	make_seeds();
-	printf("KTAP version 1\n1..3\n");
+	ktap_plan(3);
 
 	/* Every seed passes the invariants as is. */
 	for (s = 0; s < n_seeds; s++)
 		LLVMFuzzerTestOneInput(seeds[s].data, seeds[s].len);
-	printf("ok 1 valid frames of all %zu message types\n", n_seeds);
+	/* reaching here is the test: the invariants abort on a violation */
+	ktap_ok(true, "valid frames of all %zu message types", n_seeds);
 
 	for (i = 0; i < iters / 4; i++) {
 		len = rnd() % 256;
@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 			buf[s] = (uint8_t)alpha[rnd() % (sizeof(alpha) - 1)];
 		LLVMFuzzerTestOneInput(buf, len);
 	}
-	printf("ok 2 %lu random inputs\n", iters / 2);
+	ktap_ok(true, "%lu random inputs", iters / 2);
 
 	for (i = 0; i < iters; i++) {
 		struct nbw_buf *sd = &seeds[rnd() % n_seeds];
@@ -246,10 +246,9 @@ int main(int argc, char **argv)
 		nbw_msg_free(&m);
 	}
 	/* Some mutants must still be valid, or the mutator tests nothing. */
-	printf("# %lu of %lu mutants decoded\n", accepted, iters);
-	printf("%s 3 %lu mutated frames\n", accepted ? "ok" : "not ok", iters);
-	printf("%d passed, %d failed\n", accepted ? 3 : 2, accepted ? 0 : 1);
+	ktap_diag("%lu of %lu mutants decoded", accepted, iters);
+	ktap_ok(accepted, "%lu mutated frames", iters);
 	for (s = 0; s < n_seeds; s++)
 		nbw_buf_free(&seeds[s]);
-	return accepted ? 0 : 1;
+	return ktap_done();
 }

@@ -15,18 +15,11 @@
 #include "helper/keys.h"
 #include "helper/log.h"
 #include "helper/types.h"
-
-static int n_ok, n_fail;
+#include "selftests/ktap.h"
 
 static void ok(int cond, const char *name)
 {
-	if (cond) {
-		n_ok++;
-		printf("ok %d %s\n", n_ok + n_fail, name);
-	} else {
-		n_fail++;
-		printf("not ok %d %s\n", n_ok + n_fail, name);
-	}
+	ktap_ok(cond, "%s", name);
 }
 
 static char dir[] = "/tmp/nbh-test-XXXXXX";
@@ -146,10 +139,9 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	log_init("test", LOG_ERR, 0);
-	printf("KTAP version 1\n1..21\n");
+	ktap_plan(21);
 	test_config();
 	test_keys();
 	test_addrs();
-	printf("%d passed, %d failed\n", n_ok, n_fail);
-	return n_fail ? 1 : 0;
+	return ktap_done();
 }

@@ -9,20 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "proto/wire.h"
+#include "selftests/ktap.h"
 
-static int n_ok, n_fail, n_test;
-
+/* The reason goes before the failing line, as a KTAP comment. */
 static void result(bool ok, const char *name, const char *why)
 {
-	n_test++;
-	if (ok) {
-		n_ok++;
-		printf("ok %d %s\n", n_test, name);
-	} else {
-		n_fail++;
-		printf("# %s: %s\nnot ok %d %s\n", name, why ? why : "", n_test,
-		       name);
-	}
+	if (!ok)
+		ktap_diag("%s: %s", name, why ? why : "");
+	ktap_ok(ok, "%s", name);
 }
 
 #define CHECK(cond) do { if (!(cond)) { snprintf(why, sizeof(why), \
@@ -540,7 +534,7 @@ static bool t_text_forms(void)
 
 int main(void)
 {
-	printf("KTAP version 1\n1..13\n");
+	ktap_plan(13);
 	T(t_hello);
 	T(t_error);
 	T(t_enroll);
@@ -563,6 +557,5 @@ int main(void)
 			ok = ok && strcmp(nbw_err_name((uint32_t)i), "?");
 		result(ok, "t_names", "a message or error has no name");
 	}
-	printf("%d passed, %d failed\n", n_ok, n_fail);
-	return n_fail ? 1 : 0;
+	return ktap_done();
 }

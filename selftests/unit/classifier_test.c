@@ -607,12 +607,12 @@ int main(void)
 
 	ktap_plan(n);
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		ktap_result(run_case(&cases[i]), "%s", cases[i].name);
+		ktap_ok(run_case(&cases[i]), "%s", cases[i].name);
 	for (i = 0; i < ARRAY_SIZE(bads); i++)
-		ktap_result(run_bad(&bads[i]), "validate rejects %s",
-			    bads[i].name);
-	ktap_result(run_good_edge(), "validate accepts nested and undeclared");
-	ktap_result(run_alloc_failures(), "every allocation failure is clean");
-	ktap_result(run_port_tables(), "large port tables agree on every port");
-	return ktap_finish();
+		ktap_ok(run_bad(&bads[i]), "validate rejects %s",
+			bads[i].name);
+	ktap_ok(run_good_edge(), "validate accepts nested and undeclared");
+	ktap_ok(run_alloc_failures(), "every allocation failure is clean");
+	ktap_ok(run_port_tables(), "large port tables agree on every port");
+	return ktap_done();
 }

@@ -240,9 +240,9 @@ int main(int argc, char **argv)
 		LLVMFuzzerTestOneInput(buf, n);
 	}
 	/* crashes and mismatches abort(); reaching here means none */
-	ktap_result(n_valid > iters / 20 && n_pkts > 0,
-		    "%lu inputs, %lu valid rulesets, %lu packets agree",
-		    iters, n_valid, n_pkts);
-	return ktap_finish();
+	ktap_ok(n_valid > iters / 20 && n_pkts > 0,
+		"%lu inputs, %lu valid rulesets, %lu packets agree",
+		iters, n_valid, n_pkts);
+	return ktap_done();
 }
 #endif

@@ -4,17 +4,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/nbctl/json.h"
+#include "selftests/ktap.h"
 
-static int n_test, n_fail;
+/* One comment line per line of @s: the output is one JSON value a line. */
+static void diag_lines(const char *what, const char *s)
+{
+	size_t len;
+
+	for (; *s; s += len + (s[len] == '\n')) {
+		len = strcspn(s, "\n");
+		ktap_diag("%s %.*s", what, (int)len, s);
+	}
+}
 
 static void expect(const char *got, const char *want, const char *name)
 {
-	n_test++;
 	if (strcmp(got, want)) {
-		n_fail++;
-		printf("# got  %s# want %s", got, want);
+		diag_lines("got ", got);
+		diag_lines("want", want);
 	}
-	printf("%sok %d %s\n", strcmp(got, want) ? "not " : "", n_test, name);
+	ktap_ok(!strcmp(got, want), "%s", name);
 }
 
 int main(void)
@@ -24,7 +33,7 @@ int main(void)
 	size_t len;
 	FILE *f;
 
-	printf("KTAP version 1\n1..3\n");
+	ktap_plan(3);
 
 	f = open_memstream(&buf, &len);
 	json_init(&j, f);
@@ -70,6 +79,5 @@ int main(void)
 	expect(buf, "{\"i\":1}\n{\"i\":2}\n", "one object per line");
 	free(buf);
 
-	printf("# %d passed, %d failed\n", n_test - n_fail, n_fail);
-	return n_fail ? 1 : 0;
+	return ktap_done();
 }

@@ -10,18 +10,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "lib/rulesfile.h"
+#include "selftests/ktap.h"
 
-static int n_test, n_fail;
-
+/* The reason goes before the failing line, as a KTAP comment. */
 static void result(bool ok, const char *name, const char *diag)
 {
-	n_test++;
-	if (!ok) {
-		n_fail++;
-		if (diag && *diag)
-			printf("# %s\n", diag);
-	}
-	printf("%sok %d %s\n", ok ? "" : "not ", n_test, name);
+	if (!ok && diag && *diag)
+		ktap_diag("%s", diag);
+	ktap_ok(ok, "%s", name);
 }
 
 static int parse(const char *text, struct nbg_ruleset_desc *d,
@@ -327,14 +323,12 @@ static void test_desc_helpers(void)
 
 int main(void)
 {
-	printf("KTAP version 1\n");
-	printf("1..%zu\n", sizeof(err_cases) / sizeof(err_cases[0]) + 6 + 4 + 1 + 2 + 6);
+	ktap_plan(sizeof(err_cases) / sizeof(err_cases[0]) + 6 + 4 + 1 + 2 + 6);
 	test_errors();
 	test_example();
 	test_round_trip();
 	test_no_defaults_allowed();
 	test_big();
 	test_desc_helpers();
-	printf("# %d passed, %d failed\n", n_test - n_fail, n_fail);
-	return n_fail ? 1 : 0;
+	return ktap_done();
 }

@@ -1,54 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers for the classifier host tests: KTAP output and a tiny reader for
- * the ruleset text format.
+ * Helpers for the classifier host tests: a tiny reader for the ruleset text
+ * format (KTAP output is selftests/ktap.h).
  */
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "testlib.h"
-
-static unsigned int ktap_n, ktap_failed;
-
-void ktap_plan(unsigned int n)
-{
-	printf("KTAP version 1\n1..%u\n", n);
-}
-
-bool ktap_result(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %u ", cond ? "" : "not ", ++ktap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!cond)
-		ktap_failed++;
-	return cond;
-}
-
-void ktap_diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-int ktap_finish(void)
-{
-	printf("# %u passed, %u failed\n", ktap_n - ktap_failed, ktap_failed);
-	return ktap_failed ? 1 : 0;
-}
 
 void *tl_alloc(size_t n)
 {

@@ -1,23 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Small helpers for the classifier's host tests and benchmark: KTAP output
- * and a tiny ruleset text reader, deliberately independent of lib/ so the
- * tests do not share code (or bugs) with what they check.
+ * Small helpers for the classifier's host tests and benchmark: a tiny
+ * ruleset text reader, deliberately independent of lib/ so the tests do not
+ * share code (or bugs) with what they check. KTAP output is
+ * selftests/ktap.h, included here for the tests' convenience.
  */
 #ifndef _NBG_TESTLIB_H
 #define _NBG_TESTLIB_H
 
 #include <stdio.h>
 #include "kmod/classifier.h"
-
-/* KTAP */
-void ktap_plan(unsigned int n);
-/* Prints "ok N name" or "not ok N name"; returns @cond. */
-bool ktap_result(bool cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void ktap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints the "N passed, N failed" line; returns the exit status. */
-int ktap_finish(void);
+#include "selftests/ktap.h"
 
 /*
  * Reads lines of the ruleset file format (Documentation/ruleset-format.md;
