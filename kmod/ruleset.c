@@ -4,9 +4,11 @@
  * description it came from (for dumps) and per-CPU counters, published
  * with RCU and freed in process context after a grace period.
  */
+#include <linux/bsearch.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 
 #include "nbguard.h"
 
@@ -138,11 +140,83 @@ void nbg_ruleset_destroy(struct nbg_ruleset *rs)
 	kfree(rs);
 }
 
+struct nbg_id_index {
+	u32 id, index;
+};
+
+static int nbg_id_cmp(const void *a, const void *b)
+{
+	u32 x = ((const struct nbg_id_index *)a)->id;
+	u32 y = ((const struct nbg_id_index *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Add counter @from of @src into counter @to of @dst on every CPU. */
+static void nbg_counter_carry(struct nbg_ruleset *dst, u32 to,
+			      const struct nbg_ruleset *src, u32 from)
+{
+	const struct nbg_pcpu_counters *s;
+	struct nbg_pcpu_counters *d;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		s = *per_cpu_ptr(src->counters, cpu);
+		d = *per_cpu_ptr(dst->counters, cpu);
+		u64_stats_add(&d->c[to].packets,
+			      u64_stats_read(&s->c[from].packets));
+		u64_stats_add(&d->c[to].bytes, u64_stats_read(&s->c[from].bytes));
+	}
+}
+
+/*
+ * A rule that keeps its id across a commit keeps its counters, and so do
+ * the defaults: a control plane that reloads the policy on every change
+ * must not wipe what `nbctl stats` shows. @rs is not published yet, so
+ * nothing else writes its counters. Packets the old ruleset counts after
+ * this copy and before the swap are not carried (a window of one swap).
+ * Without memory for the id index, only the defaults are carried.
+ */
+static void nbg_counters_carry(struct nbg_ruleset *rs,
+			       const struct nbg_ruleset *old)
+{
+	struct nbg_id_index *idx, key, *hit;
+	u32 i, d;
+
+	for (d = NBG_DIR_IN; d <= NBG_DIR_OUT; d++)
+		nbg_counter_carry(rs, nbg_default_index(rs, d), old,
+				  nbg_default_index(old, d));
+	if (!old->n_rules || !rs->n_rules)
+		return;
+	idx = kvmalloc_array(old->n_rules, sizeof(*idx),
+			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!idx)
+		return;
+	for (i = 0; i < old->n_rules; i++) {
+		idx[i].id = old->desc.rules[i].id;
+		idx[i].index = i;
+	}
+	sort(idx, old->n_rules, sizeof(*idx), nbg_id_cmp, NULL);
+	for (i = 0; i < rs->n_rules; i++) {
+		key.id = rs->desc.rules[i].id;
+		hit = bsearch(&key, idx, old->n_rules, sizeof(*idx), nbg_id_cmp);
+		if (hit)
+			nbg_counter_carry(rs, i, old, hit->index);
+		if (!(i & 1023))
+			cond_resched();
+	}
+	kvfree(idx);
+}
+
 /* Publish @rs; the old ruleset is freed once no packet can still see it. */
 void nbg_ruleset_swap(struct nbg_net *nn, struct nbg_ruleset *rs)
 {
 	struct nbg_ruleset *old;
 
+	old = rcu_dereference_protected(nn->ruleset,
+					lockdep_is_held(&nn->lock));
+	if (old)
+		nbg_counters_carry(rs, old);
 	old = rcu_replace_pointer(nn->ruleset, rs, lockdep_is_held(&nn->lock));
 	if (old)
 		queue_rcu_work(nbg_wq, &old->free_work);

@@ -43,6 +43,9 @@
  * writers cannot silently overwrite each other. A failed or aborted
  * transaction changes nothing. A transaction is owned by the socket that
  * began it and is aborted when that socket closes.
+ *
+ * Per-rule and default counters carry across a commit for every rule id
+ * the new ruleset keeps; STATS_RESET zeroes them.
  */
 #ifndef _UAPI_LINUX_NBGUARD_H
 #define _UAPI_LINUX_NBGUARD_H

@@ -41,3 +41,12 @@ show nbctl trace "$(ip4 1)" "$(ip4 0)" udp 53
 echo "rule 999 allow in proto tcp src ident 7 port 1" >/tmp/bad
 show nbctl rules load /tmp/bad
 show nbctl show
+# Counters of rules that keep their id survive a reload (and the
+# defaults); a rule that is new starts at zero; --reset zeroes them all.
+sed 's/^rule 103 .*/rule 104 allow in proto icmp src group 10/' /tmp/rules >/tmp/rules2
+check n0 nbctl rules load /tmp/rules2
+check_eq "$(jnbg 0 '.[] | select(.rule == 102) | .packets' stats)" 1 "rule 102 after a reload"
+check_eq "$(jnbg 0 '[.[] | select(.rule == "default" and .direction == "in")][0].packets' stats)" 1 "default in after a reload"
+check_eq "$(jnbg 0 '.[] | select(.rule == 104) | .packets' stats)" 0 "new rule 104"
+check n0 nbctl stats --reset
+check_eq "$(jnbg 0 '.[] | select(.rule == 102) | .packets' stats)" 0 "rule 102 after --reset"
