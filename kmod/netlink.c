@@ -830,28 +830,28 @@ static int nbg_cmd_txn_begin(struct sk_buff *in, struct genl_info *info)
 	return ret;
 }
 
-static int nbg_get_txn_id(struct genl_info *info, u32 *id)
+/* The open transaction a request names; NULL with *ret set if none. */
+static struct nbg_txn *nbg_txn_of_request(struct nbg_net *nn,
+					  struct genl_info *info, int *ret)
 {
+	lockdep_assert_held(&nn->lock);
 	if (!info->attrs[NBG_A_TXN_ID]) {
 		NL_SET_ERR_MSG(info->extack, "TXN_ID required");
-		return -EINVAL;
+		*ret = -EINVAL;
+		return NULL;
 	}
-	*id = nla_get_u32(info->attrs[NBG_A_TXN_ID]);
-	return 0;
+	return nbg_txn_find(nn, nla_get_u32(info->attrs[NBG_A_TXN_ID]),
+			    info->snd_portid, info->extack, ret);
 }
 
 static int nbg_cmd_txn_add(struct sk_buff *in, struct genl_info *info)
 {
 	struct nbg_net *nn = nbg_net(genl_info_net(info));
 	struct nbg_txn *txn;
-	u32 id;
-	int ret;
+	int ret = 0;
 
-	ret = nbg_get_txn_id(info, &id);
-	if (ret)
-		return ret;
 	mutex_lock(&nn->lock);
-	txn = nbg_txn_find(nn, id, info->snd_portid, info->extack, &ret);
+	txn = nbg_txn_of_request(nn, info, &ret);
 	if (txn) {
 		ret = nbg_txn_add_attrs(txn, info);
 		/* A failed batch poisons the transaction: abort it all. */
@@ -867,14 +867,10 @@ static int nbg_cmd_txn_commit(struct sk_buff *in, struct genl_info *info)
 	struct nbg_net *nn = nbg_net(genl_info_net(info));
 	struct nbg_txn *txn;
 	u64 gen = 0;
-	u32 id;
-	int ret;
+	int ret = 0;
 
-	ret = nbg_get_txn_id(info, &id);
-	if (ret)
-		return ret;
 	mutex_lock(&nn->lock);
-	txn = nbg_txn_find(nn, id, info->snd_portid, info->extack, &ret);
+	txn = nbg_txn_of_request(nn, info, &ret);
 	if (txn)
 		ret = nbg_txn_commit(nn, txn, info->extack);
 	if (!ret)
@@ -890,14 +886,10 @@ static int nbg_cmd_txn_abort(struct sk_buff *in, struct genl_info *info)
 {
 	struct nbg_net *nn = nbg_net(genl_info_net(info));
 	struct nbg_txn *txn;
-	u32 id;
-	int ret;
+	int ret = 0;
 
-	ret = nbg_get_txn_id(info, &id);
-	if (ret)
-		return ret;
 	mutex_lock(&nn->lock);
-	txn = nbg_txn_find(nn, id, info->snd_portid, info->extack, &ret);
+	txn = nbg_txn_of_request(nn, info, &ret);
 	if (txn)
 		nbg_txn_abort(nn, txn);
 	mutex_unlock(&nn->lock);
