@@ -7,15 +7,7 @@
 source "$(dirname "$0")/cplib.sh"
 need_nbguard
 
-cp_underlay mgmt a b x
-mgmt_init mgmt
-P=$CP/policy.yaml
-cp selftests/netns/cp/groups.yaml "$P"
-mgmt_start "$P"
-KEY=$(setup_key --reusable)
-for n in a b; do helper_config "$n" "$KEY"; helper_start "$n"; wait_connected "$n" 30; done
-A4=$(ov4 a) B4=$(ov4 b)
-wait_until 30 can_ping a "$B4" || fail "a cannot ping b"
+cp_start_pair x
 since_a=$(status_of a connected_since)
 since_b=$(status_of b connected_since)
 serial_b=$(status_of b serial)

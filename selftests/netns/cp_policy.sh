@@ -11,15 +11,7 @@ source "$(dirname "$0")/cplib.sh"
 need_nbguard
 BOUND_MS=${BOUND_MS:-15000}	# generous: TCG is slow
 
-cp_underlay mgmt a b
-mgmt_init mgmt
-P=$CP/policy.yaml
-cp selftests/netns/cp/groups.yaml "$P"
-mgmt_start "$P"
-KEY=$(setup_key --reusable)
-for n in a b; do helper_config "$n" "$KEY"; helper_start "$n"; wait_connected "$n" 30; done
-A4=$(ov4 a) B4=$(ov4 b)
-wait_until 30 can_ping a "$B4" || { helper_log a; helper_log b; fail "a cannot ping b"; }
+cp_start_pair
 ns b nbg-probe serve tcp 80 81 >/dev/null 2>&1 || fail "serve"
 check tcp_ok a "$B4" 80
 rc=0; ns a nbg-probe tcp "$B4" 81 -t "$DROP_MS" >/dev/null 2>&1 || rc=$?

@@ -154,6 +154,22 @@ can_ping() { ns "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
 # tcp_ok FROM ADDR PORT [MS]: nbg-probe must get its echo
 tcp_ok() { ns "$1" nbg-probe tcp "$2" "$3" -t "${4:-$OK_MS}" >/dev/null 2>&1; }
 
+# cp_start_pair [MORE_NODES...]: nbmgmt on "mgmt" with the groups policy
+# (copied to $P), nodes a and b enrolled with a reusable key ($KEY) and
+# pinging each other over the tunnel ($A4, $B4 their overlay addresses).
+cp_start_pair() {
+	local n
+	cp_underlay mgmt a b "$@"
+	mgmt_init mgmt
+	P=$CP/policy.yaml
+	cp selftests/netns/cp/groups.yaml "$P"
+	mgmt_start "$P"
+	KEY=$(setup_key --reusable)
+	for n in a b; do helper_config "$n" "$KEY"; helper_start "$n"; wait_connected "$n" 30; done
+	A4=$(ov4 a) B4=$(ov4 b)
+	wait_until 30 can_ping a "$B4" || { helper_log a; helper_log b; fail "a cannot ping b"; }
+}
+
 cp_cleanup() {
 	local n
 	for n in "${CP_NODES[@]}"; do helper_stop "$n"; done
